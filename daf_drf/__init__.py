@@ -1,0 +1,3 @@
+"""daf_drf: async views, permissions, throttles and exception handling for DRF."""
+
+__version__ = "0.1.0.dev0"

@@ -1,0 +1,15 @@
+"""Django app config: registers daf_drf's system checks."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class DafDrfConfig(AppConfig):
+    """Add `"daf_drf"` to `INSTALLED_APPS` to get the system checks at startup."""
+
+    name = "daf_drf"
+    verbose_name = "daf_drf"
+
+    def ready(self) -> None:
+        from daf_drf import checks  # noqa: F401  (registers the checks)

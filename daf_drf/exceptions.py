@@ -1,0 +1,128 @@
+"""
+Exceptions and exception handlers for daf_drf views.
+
+Every exception class of `rest_framework.exceptions` is re-exported here, so that
+`from daf_drf import exceptions` is a drop-in import swap. daf_drf adds:
+
+- `PayloadTooLarge`: a 413 for bodies over `DATA_UPLOAD_MAX_MEMORY_SIZE`.
+- `UserNotLoaded`: a programming error raised when `request.user` is read on the event loop
+  before authentication ran.
+- `exception_handler`: the async twin of DRF's default handler, answering exactly what DRF's
+  answers.
+- `problem_details_handler`: an opt-in handler answering RFC 9457 `application/problem+json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework import views as drf_views
+from rest_framework.exceptions import (
+    APIException,
+    AuthenticationFailed,
+    ErrorDetail,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotAuthenticated,
+    NotFound,
+    ParseError,
+    PermissionDenied,
+    Throttled,
+    UnsupportedMediaType,
+    ValidationError,
+)
+from rest_framework.response import Response
+
+__all__ = [
+    "APIException",
+    "AuthenticationFailed",
+    "ErrorDetail",
+    "MethodNotAllowed",
+    "NotAcceptable",
+    "NotAuthenticated",
+    "NotFound",
+    "ParseError",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "Throttled",
+    "UnsupportedMediaType",
+    "UserNotLoaded",
+    "ValidationError",
+    "exception_handler",
+    "problem_details_handler",
+]
+
+
+class PayloadTooLarge(APIException):
+    """The request body is larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` (HTTP 413)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+    default_code = "request_too_large"
+
+
+class UserNotLoaded(RuntimeError):
+    """
+    `request.user` or `request.auth` was read on the event loop before authentication ran.
+
+    DRF authenticates lazily on first access, which would run authenticators (and the ORM)
+    synchronously on the loop. In an async handler use `await request.auser()` or
+    `await request.aauth()` instead.
+    """
+
+    def __init__(self, attribute: str = "user") -> None:
+        super().__init__(
+            f"request.{attribute} was read on the event loop before the request was "
+            f"authenticated. Use `await request.a{attribute}()` in async code, or keep "
+            "DRF's default `perform_authentication` so that daf_drf authenticates the "
+            "request before the handler runs."
+        )
+
+
+async def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """
+    The async twin of `rest_framework.views.exception_handler`.
+
+    It answers exactly what DRF's default handler answers (status, body, `WWW-Authenticate`,
+    `Retry-After`), and returns `None` for exceptions DRF does not handle, so that they
+    propagate as in DRF. DRF's handler touches only the exception and, for rollback,
+    connections already open on this thread, so it is called inline.
+    """
+    return drf_views.exception_handler(exc, context)
+
+
+async def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """
+    An opt-in exception handler answering RFC 9457 problem details.
+
+        REST_FRAMEWORK = {"EXCEPTION_HANDLER": "daf_drf.exceptions.problem_details_handler"}
+
+    The status and headers are DRF's; the body becomes `application/problem+json` with
+    `type`, `title`, `status`, `detail` and `code`, plus `errors` for validation errors.
+    """
+    response = drf_views.exception_handler(exc, context)
+    if response is None:
+        return None
+    api_exc = exc if isinstance(exc, APIException) else None
+    status_code = response.status_code
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": response.status_text,
+        "status": status_code,
+    }
+    data = response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        body["detail"] = str(data["detail"])
+        code = getattr(data["detail"], "code", None)
+        if code:
+            body["code"] = code
+    else:
+        body["detail"] = "Invalid input." if status_code == 400 else response.status_text
+        body["errors"] = data
+        if api_exc is not None:
+            body["code"] = api_exc.default_code
+    response.data = body
+    response.content_type = "application/problem+json"
+    return response

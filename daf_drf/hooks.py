@@ -1,0 +1,148 @@
+"""
+How daf_drf calls a hook that may be sync or async.
+
+A *hook* is any project-supplied callable that DRF calls during dispatch: an authenticator's
+`authenticate`, a permission's `has_permission`, a throttle's `allow_request`, the
+`EXCEPTION_HANDLER`. daf_drf calls each one by the same rule:
+
+1. The result decides, not the function type: whatever the call returns, if it is awaitable it
+   is awaited. A decorated `async def has_permission` is therefore never mistaken for a truthy
+   value.
+2. A coroutine function is called on the event loop.
+3. A sync function runs **inline** on the loop when it is known to be pure (no I/O): DRF's
+   `AllowAny`, `IsAuthenticated`, `IsAdminUser`, `IsAuthenticatedOrReadOnly`, its forced test
+   authentication and its default exception handler, anything marked with `inline_safe`, and
+   anything listed in `DAF_DRF["INLINE_HOOKS"]`.
+4. Any other sync function may do I/O (the ORM, the cache, a file), so it runs in exactly one
+   `sync_to_async` hop, on the request's thread-sensitive executor.
+
+Declare a sync hook pure with the decorator, on a class (all its hooks) or on one function:
+
+    @inline_safe
+    class HasAPIKeyHeader(BasePermission):
+        def has_permission(self, request, view):
+            return "x-api-key" in request.headers
+
+or set `inline_safe = False` on a subclass of a pure class that adds I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from asgiref.sync import async_to_sync, sync_to_async
+from rest_framework import permissions as drf_permissions
+from rest_framework import views as drf_views
+from rest_framework.request import ForcedAuthentication
+
+from daf_drf.settings import daf_settings
+
+__all__ = ["HookNotAwaitable", "call_hook", "inline_safe", "is_inline_safe", "resolve_sync"]
+
+logger = logging.getLogger("daf_drf")
+
+T = TypeVar("T")
+
+# Functions read from DRF's source: they touch only the request object and settings.
+_PURE_FUNCTIONS: frozenset[Callable[..., Any]] = frozenset(
+    {
+        drf_permissions.BasePermission.has_permission,
+        drf_permissions.BasePermission.has_object_permission,
+        drf_permissions.AllowAny.has_permission,
+        drf_permissions.IsAuthenticated.has_permission,
+        drf_permissions.IsAdminUser.has_permission,
+        drf_permissions.IsAuthenticatedOrReadOnly.has_permission,
+        ForcedAuthentication.authenticate,
+        drf_views.exception_handler,
+    }
+)
+
+
+def inline_safe(obj: T) -> T:
+    """
+    Mark a sync hook (a class or a function) as pure, so that it runs inline on the loop.
+
+    Only mark code that does no I/O: no ORM query, no cache or network call, no file access.
+    """
+    obj.inline_safe = True  # type: ignore[attr-defined]
+    return obj
+
+
+def _configured_inline() -> list[Any]:
+    return list(daf_settings.INLINE_HOOKS)
+
+
+def is_inline_safe(owner: object, func: Callable[..., Any]) -> bool:
+    """Return whether the sync `func` (a hook of `owner`) may run inline on the event loop."""
+    flag = getattr(func, "inline_safe", None)
+    if flag is None and owner is not None:
+        flag = getattr(owner, "inline_safe", None)
+    if flag is not None:
+        return bool(flag)
+    raw = getattr(func, "__func__", func)
+    if raw in _PURE_FUNCTIONS:
+        return True
+    configured = _configured_inline()
+    if not configured:
+        return False
+    return raw in configured or func in configured or type(owner) in configured
+
+
+async def call_hook(owner: object, func: Callable[..., Any], *args: Any) -> Any:
+    """
+    Call `func(*args)` by daf_drf's hook rule and return its (awaited) result.
+
+    `owner` is the object the hook belongs to (a permission instance, a throttle, ...), or
+    `None` for a plain function such as an exception handler.
+    """
+    if inspect.iscoroutinefunction(func) or is_inline_safe(owner, func):
+        result = func(*args)
+    else:
+        result = await sync_to_async(func)(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def _await(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+class HookNotAwaitable(RuntimeError):
+    """An async hook met a sync call site on the event loop thread, where it can't be awaited."""
+
+
+def resolve_sync(result: Any, *, what: str) -> Any:
+    """
+    Turn the result of a hook called from one of DRF's *sync* call sites into a plain value.
+
+    An awaitable result is awaited through `async_to_sync` when no event loop runs in this
+    thread (a worker thread, or a WSGI request). On the event loop thread it cannot be awaited,
+    so it is closed and `HookNotAwaitable` is raised; callers turn that into a denial, so a
+    coroutine is never taken as a truthy value (not even under `~`).
+    """
+    if not inspect.isawaitable(result):
+        return result
+    if _loop_running_here():
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        logger.warning(
+            "daf_drf: %s returned an awaitable at a sync call site on the event loop; "
+            "it cannot be awaited there, so the check is denied.",
+            what,
+        )
+        raise HookNotAwaitable(what)
+    return async_to_sync(_await)(result)

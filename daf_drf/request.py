@@ -1,0 +1,157 @@
+"""
+The request object of daf_drf views: DRF's `Request` with async authentication.
+
+After `aperform_authentication` has run, `request.user` and `request.auth` are plain values,
+readable anywhere. Before that (DRF's lazy-authentication idiom), async code awaits
+`request.auser()` / `request.aauth()`; reading `request.user` on the event loop raises
+`UserNotLoaded` with that advice instead of running authenticators synchronously on the loop.
+In a worker thread (a sync hook run by `sync_to_async`) `request.user` authenticates
+synchronously, as in DRF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import QueryDict
+from django.http.request import RawPostDataException
+from django.utils.datastructures import MultiValueDict
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import request as drf_request
+
+from daf_drf.exceptions import ParseError, PayloadTooLarge, UserNotLoaded
+from daf_drf.hooks import _loop_running_here, call_hook, resolve_sync
+
+__all__ = ["Request"]
+
+
+class Request(drf_request.Request):
+    """
+    DRF's `Request` with `auser()`/`aauth()` and hardened body parsing.
+
+    Parsing differs from DRF in two documented ways: a body nested too deeply for the parser
+    (`RecursionError`) is a 400 `ParseError` instead of a 500, and a non-multipart body over
+    `DATA_UPLOAD_MAX_MEMORY_SIZE` is a 413 `PayloadTooLarge` instead of Django's HTML 400.
+    """
+
+    # --- authentication -------------------------------------------------------------------
+
+    def _authenticated(self) -> bool:
+        return "_user" in self.__dict__
+
+    @property  # type: ignore[override]
+    def user(self) -> Any:
+        try:
+            return self.__dict__["_user"]
+        except KeyError:
+            pass
+        if _loop_running_here():
+            raise UserNotLoaded("user")
+        with drf_request.wrap_attributeerrors():
+            self._authenticate()
+        return self.__dict__["_user"]
+
+    @user.setter
+    def user(self, value: Any) -> None:
+        self._user = value
+        self._request.user = value
+
+    @property  # type: ignore[override]
+    def auth(self) -> Any:
+        try:
+            return self.__dict__["_auth"]
+        except KeyError:
+            pass
+        if _loop_running_here():
+            raise UserNotLoaded("auth")
+        with drf_request.wrap_attributeerrors():
+            self._authenticate()
+        return self.__dict__["_auth"]
+
+    @auth.setter
+    def auth(self, value: Any) -> None:
+        self._auth = value
+        self._request.auth = value
+
+    @property
+    def successful_authenticator(self) -> Any:
+        if "_authenticator" not in self.__dict__:
+            if _loop_running_here():
+                raise UserNotLoaded("user")
+            with drf_request.wrap_attributeerrors():
+                self._authenticate()
+        return self._authenticator
+
+    async def auser(self) -> Any:
+        """Return the authenticated user, authenticating the request first if needed."""
+        if not self._authenticated():
+            await self._aauthenticate()
+        return self._user
+
+    async def aauth(self) -> Any:
+        """Return the authentication info (a token...), authenticating first if needed."""
+        if not self._authenticated():
+            await self._aauthenticate()
+        return self._auth
+
+    def _authenticate(self) -> None:
+        # DRF's loop, for worker threads and sync call sites; an async authenticator's
+        # result is awaited through async_to_sync, never taken as a (user, auth) tuple.
+        for authenticator in self.authenticators:
+            try:
+                result = resolve_sync(
+                    authenticator.authenticate(self),
+                    what=f"{type(authenticator).__name__}.authenticate",
+                )
+            except drf_exceptions.APIException:
+                self._not_authenticated()
+                raise
+            if result is not None:
+                self._authenticator = authenticator
+                self.user, self.auth = result
+                return
+        self._not_authenticated()
+
+    async def _aauthenticate(self) -> None:
+        """Authenticate on the event loop: `aauthenticate` if present, else the hook rule."""
+        for authenticator in self.authenticators:
+            try:
+                aauthenticate = getattr(authenticator, "aauthenticate", None)
+                if aauthenticate is not None:
+                    result = await call_hook(authenticator, aauthenticate, self)
+                else:
+                    result = await call_hook(authenticator, authenticator.authenticate, self)
+            except drf_exceptions.APIException:
+                self._not_authenticated()
+                raise
+            if result is not None:
+                self._authenticator = authenticator
+                self.user, self.auth = result
+                return
+        self._not_authenticated()
+
+    # --- parsing ---------------------------------------------------------------------------
+
+    def _parse(self) -> tuple[Any, Any]:
+        media_type = self.content_type or ""
+        try:
+            if media_type and not media_type.startswith("multipart/"):
+                # Reading `body` makes Django enforce DATA_UPLOAD_MAX_MEMORY_SIZE, which
+                # DRF < 3.17.2 bypassed by parsing the raw stream.
+                try:
+                    self._request.body  # noqa: B018
+                except RawPostDataException:
+                    pass  # read by a middleware already; DRF's own handling applies
+            return super()._parse()  # type: ignore[no-any-return]
+        except RequestDataTooBig as exc:
+            self._empty_data()
+            raise PayloadTooLarge() from exc
+        except RecursionError as exc:
+            self._empty_data()
+            raise ParseError("Parse error - the request body is nested too deeply.") from exc
+
+    def _empty_data(self) -> None:
+        self._data = QueryDict("", encoding=self._request._encoding)
+        self._files = MultiValueDict()
+        self._full_data = self._data

@@ -1,0 +1,297 @@
+"""
+`APIView` whose whole dispatch runs as coroutines on the event loop.
+
+Migrating a view is an import swap and `async def` handlers:
+
+    from daf_drf.views import APIView
+
+    class OrderList(APIView):
+        permission_classes = [IsAuthenticated]
+
+        async def get(self, request):
+            orders = [o async for o in Order.objects.filter(owner=request.user)]
+            return Response(OrderSerializer(orders, many=True).data)
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import views as drf_views
+from rest_framework.metadata import SimpleMetadata
+from rest_framework.response import Response
+
+from daf_drf import permissions as daf_permissions
+from daf_drf.exceptions import UserNotLoaded
+from daf_drf.hooks import HookNotAwaitable, call_hook, resolve_sync
+from daf_drf.request import Request
+
+__all__ = ["APIView", "AsyncAPIView", "check_async_handlers"]
+
+_SYNC_ALLOWED = frozenset({"options"})
+
+
+def check_async_handlers(cls: type, names: Any = None) -> None:
+    """
+    Raise `TypeError` if a handler of the daf_drf view `cls` is not `async def`.
+
+    `names` defaults to the class's `http_method_names`; DRF's sync `options` is exempt.
+    """
+    for name in names if names is not None else cls.http_method_names:  # type: ignore[attr-defined]
+        if name in _SYNC_ALLOWED:
+            continue
+        handler = getattr(cls, name, None)
+        if handler is None or inspect.iscoroutinefunction(handler):
+            continue
+        raise TypeError(
+            f"{cls.__module__}.{cls.__qualname__}.{name}() must be `async def`: daf_drf views "
+            "dispatch on the event loop. Make it a coroutine function, or subclass "
+            "rest_framework.views.APIView for a sync view."
+        )
+
+
+def _is_noop(func: Any) -> bool:
+    """Whether `func` is a body-less method such as DRF's lazy-auth `pass` override."""
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    return code is not None and code.co_code == _noop.__code__.co_code and not code.co_names
+
+
+def _noop(self: Any, request: Any) -> None:
+    pass
+
+
+class APIView(drf_views.APIView):
+    """
+    DRF's `APIView` with an async dispatch.
+
+    Negotiation, versioning, `aperform_authentication`, `acheck_permissions`,
+    `acheck_throttles`, the handler, `ahandle_exception` and `finalize_response` run in DRF's
+    order as coroutines on the event loop. Sync hooks that may do I/O run in one
+    `sync_to_async` hop each; pure ones run inline (see `daf_drf.hooks`). The sync methods of
+    DRF's `APIView` keep working for DRF's own sync call sites (OPTIONS metadata, the
+    browsable API, schema generation).
+
+    Handlers must be `async def`; a sync handler is a `TypeError` when the class is defined.
+    """
+
+    # Django marks the view function as a coroutine function and Django's `options` answers
+    # with a coroutine: true for every daf_drf view, even one without handlers yet.
+    view_is_async = True  # type: ignore[assignment]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_async_handlers(cls)
+
+    # --- dispatch --------------------------------------------------------------------------
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        parser_context = self.get_parser_context(request)
+        return Request(
+            request,
+            parsers=self.get_parsers(),
+            authenticators=self.get_authenticators(),
+            negotiator=self.get_content_negotiator(),
+            parser_context=parser_context,
+        )
+
+    async def dispatch(  # type: ignore[override]
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+
+        try:
+            await self.ainitial(request, *args, **kwargs)
+            method = request.method.lower()  # type: ignore[union-attr]
+            if method in self.http_method_names:
+                handler = getattr(self, method, self.http_method_not_allowed)
+            else:
+                handler = self.http_method_not_allowed
+            if inspect.iscoroutinefunction(handler) or handler == self.http_method_not_allowed:
+                response = handler(request, *args, **kwargs)
+            else:
+                # A project's own sync `options`: it may do I/O.
+                response = await sync_to_async(handler)(request, *args, **kwargs)
+            if inspect.isawaitable(response):
+                response = await response
+        except Exception as exc:
+            response = await self.ahandle_exception(exc)
+
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+    async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """The async twin of `initial()`: runs everything before the handler, in DRF's order."""
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        neg = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = neg
+        version, scheme = self.determine_version(request, *args, **kwargs)
+        request.version, request.versioning_scheme = version, scheme
+        await self.aperform_authentication(request)
+        await self.acheck_permissions(request)
+        await self.acheck_throttles(request)
+
+    async def _alazy(self, request: Request, func: Any, *args: Any) -> Any:
+        # DRF authenticates on first access to `request.user`. When a hook reads it on the
+        # loop before authentication ran (DRF's lazy idiom), authenticate and call it again.
+        try:
+            return await func(*args)
+        except UserNotLoaded:
+            await request.auser()
+            return await func(*args)
+
+    async def aperform_authentication(self, request: Request) -> None:
+        """
+        Authenticate the request on the loop (DRF's `perform_authentication`, async).
+
+        A subclass that overrides the sync `perform_authentication` keeps its behaviour: a
+        body-less override (DRF's lazy idiom) runs inline, any other runs in a thread.
+        """
+        override = type(self).perform_authentication
+        if override is not drf_views.APIView.perform_authentication:
+            if _is_noop(override):
+                return
+            await call_hook(self, self.perform_authentication, request)
+            return
+        await request.auser()
+
+    async def acheck_permissions(self, request: Request) -> None:
+        """Check `get_permissions()` in order; the first denial raises, as in DRF."""
+        for permission in self.get_permissions():
+            allowed = await self._alazy(
+                request, daf_permissions.ahas_permission, permission, request, self
+            )
+            if not allowed:
+                await self.apermission_denied(
+                    request,
+                    message=getattr(permission, "message", None),
+                    code=getattr(permission, "code", None),
+                )
+
+    async def acheck_object_permissions(self, request: Request, obj: Any) -> None:
+        """Check object permissions in order; the first denial raises, as in DRF."""
+        for permission in self.get_permissions():
+            allowed = await self._alazy(
+                request, daf_permissions.ahas_object_permission, permission, request, self, obj
+            )
+            if not allowed:
+                await self.apermission_denied(
+                    request,
+                    message=getattr(permission, "message", None),
+                    code=getattr(permission, "code", None),
+                )
+
+    async def apermission_denied(
+        self, request: Request, message: str | None = None, code: str | None = None
+    ) -> None:
+        """Raise `NotAuthenticated` or `PermissionDenied` exactly as `permission_denied`."""
+        if not request._authenticated():
+            await request.auser()
+        self.permission_denied(request, message=message, code=code)
+
+    async def acheck_throttles(self, request: Request) -> None:
+        """
+        Evaluate every throttle (no short-circuit, as DRF's tests require) and raise
+        `Throttled` with the largest wait, ignoring `None` waits.
+        """
+        durations = []
+        for throttle in self.get_throttles():
+            allowed = await self._alazy(request, _athrottle_allows, throttle, request, self)
+            if not allowed:
+                wait = throttle.wait()
+                if inspect.isawaitable(wait):
+                    wait = await wait
+                durations.append(wait)
+        if durations:
+            # Filter out `None` values which may happen in case of config / rate changes.
+            valid = [d for d in durations if d is not None]
+            self.throttled(request, max(valid, default=None))
+
+    async def ahandle_exception(self, exc: Exception) -> HttpResponseBase:
+        """
+        The async twin of `handle_exception`: the 401-vs-403 rule, then `EXCEPTION_HANDLER`
+        (read per call, like DRF) awaited if async, inline if pure, else in one thread hop.
+        """
+        if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+            auth_header = self.get_authenticate_header(self.request)
+            if auth_header:
+                exc.auth_header = auth_header  # type: ignore[attr-defined]
+            else:
+                exc.status_code = 403
+
+        handler = self.get_exception_handler()
+        context = self.get_exception_handler_context()
+        response = await call_hook(None, handler, exc, context)
+        if response is None:
+            self.raise_uncaught_exception(exc)
+        response.exception = True
+        return response  # type: ignore[no-any-return]
+
+    # --- DRF's sync call sites ---------------------------------------------------------------
+
+    def check_permissions(self, request: Any) -> None:
+        # Used by DRF's metadata, browsable API and schema generator. Async permissions are
+        # awaited from worker threads and denied on the event loop thread.
+        for permission in self.get_permissions():
+            if not daf_permissions.has_permission(permission, request, self):
+                self.permission_denied(
+                    request,
+                    message=getattr(permission, "message", None),
+                    code=getattr(permission, "code", None),
+                )
+
+    def check_object_permissions(self, request: Any, obj: Any) -> None:
+        for permission in self.get_permissions():
+            if not daf_permissions.has_object_permission(permission, request, self, obj):
+                self.permission_denied(
+                    request,
+                    message=getattr(permission, "message", None),
+                    code=getattr(permission, "code", None),
+                )
+
+    def check_throttles(self, request: Any) -> None:
+        durations = []
+        for throttle in self.get_throttles():
+            try:
+                allowed = resolve_sync(
+                    throttle.allow_request(request, self),
+                    what=f"{type(throttle).__name__}.allow_request",
+                )
+            except HookNotAwaitable:
+                allowed = False
+            if not allowed:
+                durations.append(throttle.wait())
+        if durations:
+            valid = [d for d in durations if d is not None]
+            self.throttled(request, max(valid, default=None))
+
+    async def options(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        """
+        DRF's OPTIONS metadata. DRF's `SimpleMetadata` for a view without a serializer is pure
+        and runs inline; anything else (it may check permissions or load the object) runs in
+        one thread hop, where DRF's sync call sites work.
+        """
+        if self.metadata_class is None:
+            return self.http_method_not_allowed(request, *args, **kwargs)  # type: ignore[no-any-return]
+        metadata = self.metadata_class()
+        if type(metadata) is SimpleMetadata and not hasattr(self, "get_serializer"):
+            data = metadata.determine_metadata(request, self)
+        else:
+            data = await sync_to_async(metadata.determine_metadata)(request, self)
+        return Response(data, status=200)
+
+
+async def _athrottle_allows(throttle: Any, request: Any, view: Any) -> bool:
+    method = getattr(throttle, "aallow_request", None) or throttle.allow_request
+    return bool(await call_hook(throttle, method, request, view))
+
+
+AsyncAPIView = APIView

@@ -1,0 +1,3 @@
+"""Tests mount their own views with `override_settings(ROOT_URLCONF=...)`."""
+
+urlpatterns: list[object] = []
