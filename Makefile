@@ -1,0 +1,75 @@
+# daf_drf developer commands. `make help` lists them.
+#
+# Everything runs from a local virtualenv (VENV, default .venv) that these targets create and
+# fill on first use; later runs skip the install unless pyproject.toml changed.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k throttle -x"`.
+PYTEST_ARGS ?=
+# Directories linted and formatted; those not present yet are skipped.
+LINT_PATHS := $(wildcard daf_drf tests compat bench example)
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint fmt docs demo bench matrix-oldest matrix-newest ci clean
+
+help:
+	@echo "make demo            serve the example project on http://$(HOST):$(PORT)/ (no services needed)"
+	@echo "make test            run the whole suite next to a throwaway redis-server"
+	@echo "make lint            ruff check, ruff format --check, mypy --strict"
+	@echo "make fmt             ruff format and ruff check --fix"
+	@echo "make docs            mkdocs build --strict into site/"
+	@echo "make bench           run bench/run.py (if present)"
+	@echo "make matrix-oldest   suite on Python 3.11 + Django 5.2 + DRF 3.16 (.venv-oldest)"
+	@echo "make matrix-newest   suite on Python 3.12 + Django 6.1 + DRF 3.18 (.venv-newest)"
+	@echo "make ci              what CI runs: bash .ci/run"
+	@echo "make clean           remove virtualenvs and build output"
+
+install:
+	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
+
+test:
+	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
+	@scripts/with-redis.sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
+
+lint:
+	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks,lint
+	$(PY) -m ruff check $(LINT_PATHS)
+	$(PY) -m ruff format --check $(LINT_PATHS)
+	$(PY) -m mypy
+
+fmt:
+	@scripts/venv.sh $(VENV) $(PYTHON) lint
+	$(PY) -m ruff format $(LINT_PATHS)
+	$(PY) -m ruff check --fix $(LINT_PATHS)
+
+docs:
+	@scripts/venv.sh $(VENV) $(PYTHON) docs
+	$(PY) -m mkdocs build --strict --site-dir site
+
+demo:
+	@scripts/venv.sh $(VENV) $(PYTHON) demo
+	@HOST=$(HOST) PORT=$(PORT) scripts/demo.sh $(PY)
+
+bench:
+	@if [ -f bench/run.py ]; then \
+		scripts/venv.sh $(VENV) $(PYTHON) bench,tasks && $(PY) bench/run.py; \
+	else \
+		echo "bench/run.py does not exist yet: nothing to run."; \
+	fi
+
+matrix-oldest:
+	@scripts/matrix.sh oldest $(PYTEST_ARGS)
+
+matrix-newest:
+	@scripts/matrix.sh newest $(PYTEST_ARGS)
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf .venv-oldest .venv-newest site dist build .mypy_cache .ruff_cache .pytest_cache
+	@echo "Left $(VENV) in place; remove it by hand if you want a fresh one."
