@@ -17,6 +17,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "daf_drf",
     "tests",
+    "django_filters",  # compat project (filter forms in the browsable API)
+    "compat.project.drf_app",  # compat project (owned by compat/)
 ]
 
 MIDDLEWARE = [
