@@ -3,14 +3,25 @@ Permissions for daf_drf views.
 
 DRF's permission interface is unchanged: every class of `rest_framework.permissions` works in a
 daf_drf view, and is re-exported here. A permission's `has_permission` and
-`has_object_permission` may be sync or `async def`, and DRF's operators `&`, `|` and `~`
-(and adrf's async operators) may mix both. daf_drf evaluates them with DRF's semantics:
-declared order, short-circuit on the first denial, and DRF's rule for `OR` object permissions.
-A result is awaited whenever it is awaitable, so an async check never passes by being truthy.
+`has_object_permission` may be sync or `async def` (or come with `ahas_permission` /
+`ahas_object_permission` siblings), and DRF's operators `&`, `|` and `~` (and adrf's `AAND`,
+`AOR`, `ANOT`) may mix both. daf_drf evaluates them with DRF's semantics: declared order,
+short-circuit on the first denial, and DRF's rule for `OR` object permissions (#6402).
+
+Never fail open: a result is awaited whenever it is awaitable, whatever the method looks like,
+so a decorated `async def has_permission` or a sync method returning a coroutine is evaluated,
+never taken as truthy. DRF's sync call sites (OPTIONS metadata, the browsable API, the schema
+generator) await async checks from worker threads and deny them on the event loop thread.
+
+Which sync checks run inline on the loop, and which in a thread hop, is `daf_drf.hooks`' rule:
+DRF's `AllowAny`, `IsAuthenticated`, `IsAdminUser` and `IsAuthenticatedOrReadOnly` inline;
+any other sync check in one `sync_to_async` hop (it may query the database, as DRF's
+`DjangoModelPermissions` does), unless it is declared inline-safe.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from rest_framework.permissions import (
@@ -30,7 +41,8 @@ from rest_framework.permissions import (
     SingleOperandHolder,
 )
 
-from daf_drf.hooks import HookNotAwaitable, call_hook, resolve_sync
+from daf_drf.exceptions import UserNotLoaded
+from daf_drf.hooks import HookNotAwaitable, call_hook, inline_safe, resolve_sync
 
 __all__ = [
     "AND",
@@ -51,32 +63,55 @@ __all__ = [
     "ahas_permission",
     "has_object_permission",
     "has_permission",
+    "inline_safe",
 ]
+
+# Operators whose methods daf_drf evaluates itself, operand by operand: DRF's and adrf's (whose
+# `AAND`/`AOR`/`ANOT` subclass DRF's with the same semantics). A project's subclass of `AND`
+# that overrides a method is called like any other permission.
+_OPERATOR_MODULES = frozenset({"rest_framework.permissions", "adrf.permissions"})
+
+
+def _operator(permission: Any, name: str) -> str | None:
+    """`"and"`, `"or"` or `"not"` if `permission.<name>` is a known operator's, else `None`."""
+    if not isinstance(permission, AND | OR | NOT):
+        return None
+    method = getattr(type(permission), name, None)
+    if getattr(method, "__module__", None) not in _OPERATOR_MODULES:
+        return None
+    if isinstance(permission, AND):
+        return "and"
+    return "or" if isinstance(permission, OR) else "not"
+
+
+# --- on the event loop -------------------------------------------------------------------------
 
 
 async def ahas_permission(permission: Any, request: Any, view: Any) -> bool:
     """Evaluate `permission.has_permission` on the event loop, composites included."""
-    if isinstance(permission, AND):
+    op = _operator(permission, "has_permission")
+    if op == "and":
         return await ahas_permission(permission.op1, request, view) and await ahas_permission(
             permission.op2, request, view
         )
-    if isinstance(permission, OR):
+    if op == "or":
         return await ahas_permission(permission.op1, request, view) or await ahas_permission(
             permission.op2, request, view
         )
-    if isinstance(permission, NOT):
+    if op == "not":
         return not await ahas_permission(permission.op1, request, view)
     method = getattr(permission, "ahas_permission", None) or permission.has_permission
-    return bool(await call_hook(permission, method, request, view))
+    return await _acall(permission, method, request, view)
 
 
 async def ahas_object_permission(permission: Any, request: Any, view: Any, obj: Any) -> bool:
     """Evaluate `permission.has_object_permission` on the event loop, composites included."""
-    if isinstance(permission, AND):
+    op = _operator(permission, "has_object_permission")
+    if op == "and":
         return await ahas_object_permission(
             permission.op1, request, view, obj
         ) and await ahas_object_permission(permission.op2, request, view, obj)
-    if isinstance(permission, OR):
+    if op == "or":
         # DRF (#6402): an operand grants object access only if it also grants view access.
         for operand in (permission.op1, permission.op2):
             if await ahas_permission(operand, request, view) and await ahas_object_permission(
@@ -84,12 +119,32 @@ async def ahas_object_permission(permission: Any, request: Any, view: Any, obj: 
             ):
                 return True
         return False
-    if isinstance(permission, NOT):
+    if op == "not":
         return not await ahas_object_permission(permission.op1, request, view, obj)
     method = (
         getattr(permission, "ahas_object_permission", None) or permission.has_object_permission
     )
-    return bool(await call_hook(permission, method, request, view, obj))
+    return await _acall(permission, method, request, view, obj)
+
+
+async def _acall(permission: Any, method: Any, request: Any, *args: Any) -> bool:
+    try:
+        result = await call_hook(permission, method, request, *args)
+    except UserNotLoaded:
+        # DRF's lazy authentication: an inline check read `request.user` before the request
+        # was authenticated. Authenticate on the loop, as DRF would on first access, and
+        # ask again.
+        if getattr(request, "auser", None) is None or request._authenticated():
+            raise
+        await request.auser()
+        result = await call_hook(permission, method, request, *args)
+    # An awaitable that resolves to another awaitable is still not a decision.
+    while inspect.isawaitable(result):
+        result = await result
+    return bool(result)
+
+
+# --- at DRF's sync call sites ---------------------------------------------------------------------
 
 
 def has_permission(permission: Any, request: Any, view: Any) -> bool:
@@ -113,31 +168,55 @@ def has_object_permission(permission: Any, request: Any, view: Any, obj: Any) ->
 
 
 def _has_permission(permission: Any, request: Any, view: Any) -> bool:
-    if isinstance(permission, AND):
+    op = _operator(permission, "has_permission")
+    if op == "and":
         return _has_permission(permission.op1, request, view) and _has_permission(
             permission.op2, request, view
         )
-    if isinstance(permission, OR):
+    if op == "or":
         return _has_permission(permission.op1, request, view) or _has_permission(
             permission.op2, request, view
         )
-    if isinstance(permission, NOT):
+    if op == "not":
+        # A check that can't be awaited here raises HookNotAwaitable, so `not` never
+        # turns it into a grant.
         return not _has_permission(permission.op1, request, view)
-    result = permission.has_permission(request, view)
-    return bool(resolve_sync(result, what=f"{type(permission).__name__}.has_permission"))
+    method = _sync_method(permission, "has_permission")
+    return _resolve(permission, method, request, view)
 
 
 def _has_object_permission(permission: Any, request: Any, view: Any, obj: Any) -> bool:
-    if isinstance(permission, AND):
+    op = _operator(permission, "has_object_permission")
+    if op == "and":
         return _has_object_permission(permission.op1, request, view, obj) and (
             _has_object_permission(permission.op2, request, view, obj)
         )
-    if isinstance(permission, OR):
+    if op == "or":
         return any(
-            _has_permission(op, request, view) and _has_object_permission(op, request, view, obj)
-            for op in (permission.op1, permission.op2)
+            _has_permission(operand, request, view)
+            and _has_object_permission(operand, request, view, obj)
+            for operand in (permission.op1, permission.op2)
         )
-    if isinstance(permission, NOT):
+    if op == "not":
         return not _has_object_permission(permission.op1, request, view, obj)
-    result = permission.has_object_permission(request, view, obj)
-    return bool(resolve_sync(result, what=f"{type(permission).__name__}.has_object_permission"))
+    method = _sync_method(permission, "has_object_permission")
+    return _resolve(permission, method, request, view, obj)
+
+
+def _sync_method(permission: Any, name: str) -> Any:
+    # A class that implements only `ahas_permission` inherits BasePermission's
+    # `has_permission`, which grants: use the async sibling instead of that default.
+    sibling = getattr(permission, "a" + name, None)
+    if sibling is not None and getattr(type(permission), name, None) is getattr(
+        BasePermission, name
+    ):
+        return sibling
+    return getattr(permission, name)
+
+
+def _resolve(permission: Any, method: Any, *args: Any) -> bool:
+    what = f"{type(permission).__name__}.{method.__name__}"
+    result = method(*args)
+    while inspect.isawaitable(result):
+        result = resolve_sync(result, what=what)
+    return bool(result)
