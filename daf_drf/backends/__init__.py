@@ -1,0 +1,106 @@
+"""
+Throttle stores, chosen by `DAF_DRF["THROTTLE_STORE"]`:
+
+| URL | store | guarantee |
+|---|---|---|
+| unset (`None`) | the Django cache, as DRF | DRF's: not atomic on a shared cache |
+| `cache://<alias>` | `caches[alias]`, DRF's format | DRF's |
+| `memory://` | in-process dict | exact within one process |
+| `redis://`, `rediss://`, `unix://` | Redis / Valkey | exact across processes and hosts |
+| `redis+sentinel://`, `redis+cluster://` | Sentinel / Cluster | the same |
+
+`get_store()` returns one shared instance per URL and setting combination.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from daf_drf.backends.base import Decision, History, Store, StoreUnavailable
+from daf_drf.backends.cache import CacheStore
+from daf_drf.backends.memory import MemoryStore
+
+__all__ = [
+    "REDIS_SCHEMES",
+    "CacheStore",
+    "Decision",
+    "History",
+    "MemoryStore",
+    "Store",
+    "StoreUnavailable",
+    "get_store",
+    "validate_store_url",
+]
+
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix", "redis+sentinel", "redis+cluster"})
+
+_stores: dict[tuple[Any, ...], Any] = {}
+_lock = threading.Lock()
+
+
+def validate_store_url(url: Any) -> str | None:
+    """Return a message saying what is wrong with `url`, or `None` if it names a store."""
+    if url is None:
+        return None
+    if not isinstance(url, str):
+        return f"must be a URL string or None, not {type(url).__name__}"
+    parts = urlsplit(url)
+    if parts.scheme == "memory":
+        max_keys = parse_qs(parts.query).get("max_keys", ["1"])[-1]
+        if not max_keys.isdigit() or int(max_keys) < 1:
+            return "memory://?max_keys= must be a positive integer"
+        return None
+    if parts.scheme == "cache":
+        if not parts.netloc:
+            return "cache:// needs a cache alias, e.g. cache://default"
+        return None
+    if parts.scheme in REDIS_SCHEMES:
+        if parts.scheme == "redis+sentinel" and not parts.path.strip("/"):
+            return "redis+sentinel:// needs the service name as its path"
+        return None
+    return (
+        f"unknown scheme {parts.scheme!r}: use memory://, cache://<alias>, redis://, rediss://, "
+        "unix://, redis+sentinel:// or redis+cluster://"
+    )
+
+
+def get_store(url: str | None, **redis_options: Any) -> Any:
+    """
+    The store for `url`, created once per URL and option set.
+
+    `redis_options` (`pool_size`, `timeout`, `key_prefix`) apply to Redis URLs only; the
+    throttles pass the values of the `THROTTLE_*` settings.
+    """
+    problem = validate_store_url(url)
+    if problem:
+        raise ImproperlyConfigured(f'DAF_DRF["THROTTLE_STORE"] {problem}.')
+    scheme = urlsplit(url).scheme if url else None
+    ident: tuple[Any, ...] = (url,)
+    if scheme in REDIS_SCHEMES:
+        ident += tuple(sorted(redis_options.items()))
+    store = _stores.get(ident)
+    if store is not None:
+        return store
+    with _lock:
+        store = _stores.get(ident)
+        if store is None:
+            store = _stores[ident] = _create(url, scheme, redis_options)
+    return store
+
+
+def _create(url: str | None, scheme: str | None, redis_options: dict[str, Any]) -> Any:
+    if url is None:
+        return CacheStore(None)
+    parts = urlsplit(url)
+    if scheme == "cache":
+        return CacheStore(parts.netloc)
+    if scheme == "memory":
+        max_keys = parse_qs(parts.query).get("max_keys")
+        return MemoryStore(int(max_keys[-1])) if max_keys else MemoryStore()
+    from daf_drf.backends.redis import RedisStore
+
+    return RedisStore(url, **redis_options)

@@ -1,0 +1,129 @@
+"""
+The protocol every throttle store implements, and the record a check returns.
+
+A store answers one question atomically: "record a request under `key` if fewer than
+`num_requests` were recorded in the last `duration` seconds". The answer is a `Decision`,
+from which a throttle computes DRF's `wait()` and the optional RateLimit headers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, overload, runtime_checkable
+
+__all__ = ["Decision", "History", "OutageLog", "Store", "StoreUnavailable"]
+
+logger = logging.getLogger("daf_drf.throttling")
+
+
+class StoreUnavailable(Exception):
+    """The store is down, refused the connection, or did not answer within the timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """
+    The outcome of one throttle check.
+
+    `count` and `oldest` describe the history *after* the check: trimmed to the window and,
+    when `allowed`, including `now`. `oldest` is `None` when the history is empty.
+    """
+
+    allowed: bool
+    now: float
+    count: int
+    oldest: float | None
+    newest: float | None = None
+
+
+class History(Sequence[float]):
+    """
+    A read-only view of a key's history, for stores that don't ship the whole list.
+
+    It answers what DRF's `wait()` and typical subclasses ask of `self.history`: `len()`,
+    truthiness, `history[0]` (newest) and `history[-1]` (oldest). Other indexes raise
+    `IndexError`, because those timestamps never left the store.
+    """
+
+    __slots__ = ("_count", "_newest", "_oldest")
+
+    def __init__(self, decision: Decision) -> None:
+        self._count = decision.count
+        self._oldest = decision.oldest
+        self._newest = decision.newest if decision.newest is not None else decision.oldest
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[float]: ...
+    def __getitem__(self, index: int | slice) -> float | Sequence[float]:
+        if isinstance(index, slice):
+            raise IndexError("History views support only [0] and [-1].")
+        if self._count and index in (-1, self._count - 1) and self._oldest is not None:
+            return self._oldest
+        if self._count and index in (0, -self._count) and self._newest is not None:
+            return self._newest
+        raise IndexError(f"History view has no entry {index}: only [0] and [-1] are kept.")
+
+    def __iter__(self) -> Iterator[float]:
+        if self._count:
+            yield self[0]
+            if self._count > 1:
+                yield self[-1]
+
+    def __repr__(self) -> str:
+        return f"<History count={self._count} newest={self._newest} oldest={self._oldest}>"
+
+
+@runtime_checkable
+class Store(Protocol):
+    """
+    A throttle store: `hit` for sync callers, `ahit` for the event loop, same keys, same data.
+
+    `now` is the caller's clock (the throttle's `self.timer()`), or `None` to let the store use
+    its own clock where it has one (Redis `TIME`). Both raise `StoreUnavailable` on an outage,
+    within the store's timeout.
+    """
+
+    def hit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision: ...
+
+    async def ahit(
+        self, key: str, num_requests: int, duration: int, now: float | None
+    ) -> Decision: ...
+
+
+class OutageLog:
+    """Log a store outage once when it starts and once when it ends, whatever the traffic."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.down = False
+        self._lock = threading.Lock()
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.down:
+                return
+            self.down = True
+        logger.warning(
+            "daf_drf: throttle store %s is unavailable (%s: %s); applying THROTTLE_FAILURE "
+            "until it answers again.",
+            self.name,
+            type(exc).__name__,
+            exc,
+        )
+
+    def succeeded(self) -> None:
+        if not self.down:  # the common path: no lock
+            return
+        with self._lock:
+            if not self.down:
+                return
+            self.down = False
+        logger.warning("daf_drf: throttle store %s is available again.", self.name)

@@ -1,0 +1,229 @@
+"""
+`redis://`, `rediss://`, `unix://`, `redis+sentinel://` and `redis+cluster://`: the shared store.
+
+Each check is one `EVALSHA` of `scripts/sliding_log.lua` (falling back to `EVAL` when the
+server answers `NOSCRIPT`, e.g. after a restart): one round trip, atomic on the server.
+Valkey speaks the same protocol and works with the same URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import weakref
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import redis
+import redis.asyncio as aredis
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError, RedisError
+from redis.retry import Retry
+
+from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable
+
+__all__ = ["RedisStore"]
+
+SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
+SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1
+
+# Everything a client can raise when the server is down, refusing, slow or overloaded.
+# MaxConnectionsError is a ConnectionError: a full pool is an outage, never a 500.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+
+
+def _decode(reply: Any) -> Decision:
+    allowed, count, oldest, newest, now = reply
+
+    def num(value: Any) -> float | None:
+        return float(value) if value not in (b"", "", None) else None
+
+    return Decision(
+        allowed=bool(int(allowed)),
+        now=float(now),
+        count=int(count),
+        oldest=num(oldest),
+        newest=num(newest),
+    )
+
+
+async def _close_with_loop(client: Any) -> AsyncIterator[None]:
+    # An async generator the loop knows about: `asyncio.run()` (and asgiref, uvicorn,
+    # pytest-asyncio) close it in `shutdown_asyncgens()` while the loop still runs, which is
+    # the last moment this loop's sockets can be closed cleanly.
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+class RedisStore:
+    """
+    DRF's sliding-window log in Redis, checked by one atomic server-side script.
+
+    Guarantees:
+
+    - Exact: at most `num_requests` admitted per `duration` for a key, under any concurrency,
+      across processes and hosts sharing the server.
+    - One round trip per check; every key carries a TTL of `duration` (refreshed on each
+      admitted request) and holds at most `num_requests` timestamps.
+    - Bounded: every check finishes within `timeout` seconds or raises `StoreUnavailable`
+      (async: one deadline around the whole call; sync: connect, pool wait and read each bounded
+      by `timeout`). redis-py's retries are off, so the bound holds.
+    - The async client is bound to the running event loop: one client and pool per loop,
+      closed when the loop shuts down. The sync client is shared by the process's threads.
+
+    Usage:
+
+        DAF_DRF = {"THROTTLE_STORE": "redis://127.0.0.1:6379/0"}
+        DAF_DRF = {"THROTTLE_STORE": "redis+sentinel://s1:26379,s2:26379/mymaster/0"}
+        DAF_DRF = {"THROTTLE_STORE": "redis+cluster://node1:6379"}
+    """
+
+    # Checks without an injected timer use the server's clock (`TIME`).
+    has_clock = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 50,
+        timeout: float = 0.5,
+        key_prefix: str = "daf_drf:",
+    ) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.timeout = timeout
+        self.key_prefix = key_prefix
+        self.name = _redact(url)
+        self.outage = OutageLog(self.name)
+        self._sync: Any = None
+        self._sync_lock = threading.Lock()
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    # --- the check ---------------------------------------------------------------------
+
+    def _args(self, num_requests: int, duration: int, now: float | None) -> list[Any]:
+        return [num_requests, duration, "" if now is None else repr(float(now))]
+
+    def hit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
+        client = self.sync_client()
+        keys, args = [self.key_prefix + key], self._args(num_requests, duration, now)
+        try:
+            try:
+                reply = client.evalsha(SCRIPT_SHA, 1, *keys, *args)
+            except NoScriptError:
+                reply = client.eval(SCRIPT, 1, *keys, *args)
+        except OUTAGE_ERRORS as exc:
+            self.outage.failed(exc)
+            raise StoreUnavailable(str(exc)) from exc
+        self.outage.succeeded()
+        return _decode(reply)
+
+    async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
+        keys, args = [self.key_prefix + key], self._args(num_requests, duration, now)
+        try:
+            async with asyncio.timeout(self.timeout):
+                client = await self.async_client()
+                try:
+                    reply = await client.evalsha(SCRIPT_SHA, 1, *keys, *args)
+                except NoScriptError:
+                    reply = await client.eval(SCRIPT, 1, *keys, *args)
+        except OUTAGE_ERRORS as exc:
+            self.outage.failed(exc)
+            raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
+        self.outage.succeeded()
+        return _decode(reply)
+
+    # --- clients -----------------------------------------------------------------------
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "socket_timeout": self.timeout,
+            "socket_connect_timeout": self.timeout,
+            "retry": Retry(NoBackoff(), 0),
+        }
+
+    def sync_client(self) -> Any:
+        """The process's sync client (thread-safe, created on first use)."""
+        if self._sync is None:
+            with self._sync_lock:
+                if self._sync is None:
+                    self._sync = _make_client(
+                        self.url, self.pool_size, self.timeout, self._options(), asyncio_=False
+                    )
+        return self._sync
+
+    async def async_client(self) -> Any:
+        """The client of the running event loop, created on first use in that loop."""
+        loop = asyncio.get_running_loop()
+        entry = self._clients.get(loop)
+        if entry is None:
+            client = _make_client(
+                self.url, self.pool_size, self.timeout, self._options(), asyncio_=True
+            )
+            closer = _close_with_loop(client)
+            self._clients[loop] = entry = (client, closer)
+            await closer.__anext__()
+        return entry[0]
+
+    async def aclose(self) -> None:
+        """Close the running loop's client now (it is otherwise closed with the loop)."""
+        entry = self._clients.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[1].aclose()
+
+    def close(self) -> None:
+        """Close the sync client's connections."""
+        with self._sync_lock:
+            client, self._sync = self._sync, None
+        if client is not None:
+            client.close()
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def _sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, int, dict[str, Any]]:
+    # redis+sentinel://[:password@]host:port[,host:port...]/service_name[/db]
+    parts = urlsplit(url)
+    auth, _, hosts = parts.netloc.rpartition("@")
+    password = unquote(auth.partition(":")[2]) if auth else None
+    nodes = []
+    for node in hosts.split(","):
+        host, _, port = node.rpartition(":")
+        nodes.append((host or node, int(port or 26379)))
+    path = [p for p in parts.path.split("/") if p]
+    if not path:
+        raise ValueError(f"{_redact(url)}: a Sentinel URL needs the service name as its path.")
+    db = int(path[1]) if len(path) > 1 else 0
+    return nodes, path[0], db, ({"password": password} if password else {})
+
+
+def _make_client(
+    url: str, pool_size: int, timeout: float, options: dict[str, Any], *, asyncio_: bool
+) -> Any:
+    lib: Any = aredis if asyncio_ else redis
+    scheme = urlsplit(url).scheme
+    if scheme == "redis+sentinel":
+        nodes, service, db, auth = _sentinel_parts(url)
+        sentinel = lib.sentinel.Sentinel(nodes, sentinel_kwargs=dict(options), **options, **auth)
+        return sentinel.master_for(service, db=db, max_connections=pool_size)
+    if scheme == "redis+cluster":
+        plain = "redis" + url[len("redis+cluster") :]
+        return lib.cluster.RedisCluster.from_url(plain, max_connections=pool_size, **options)
+    pool = lib.BlockingConnectionPool.from_url(
+        url, max_connections=pool_size, timeout=timeout, **options
+    )
+    # `from_pool` hands the pool to the client, so closing the client closes the pool.
+    return lib.Redis.from_pool(pool)

@@ -1,0 +1,307 @@
+"""
+Throttles that count the same requests whether a DRF view or a daf_drf view serves them.
+
+Set them once, for every view, still-DRF and migrated alike:
+
+    REST_FRAMEWORK = {
+        "DEFAULT_THROTTLE_CLASSES": ["daf_drf.throttling.AnonRateThrottle",
+                                     "daf_drf.throttling.UserRateThrottle"],
+        "DEFAULT_THROTTLE_RATES": {"anon": "100/hour", "user": "1000/day"},
+    }
+    DAF_DRF = {"THROTTLE_STORE": "redis://127.0.0.1:6379/0"}   # unset: the Django cache, as DRF
+
+Each class is a subclass of DRF's class of the same name and keeps its attributes and hooks
+(`scope`, `rate`, `THROTTLE_RATES`, `cache_format`, `cache`, `timer`, `get_cache_key`,
+`get_ident`, `get_rate`, `parse_rate`, `throttle_success`, `throttle_failure`, `wait`). DRF
+views call `allow_request`; daf_drf views call `aallow_request`; both read and write the same
+keys in the same store.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import throttling as drf_throttling
+
+from daf_drf.backends import CacheStore, Decision, History, StoreUnavailable, get_store
+from daf_drf.backends.cache import is_in_process
+from daf_drf.hooks import call_hook, inline_safe
+from daf_drf.settings import daf_settings
+from daf_drf.throttling_headers import RateLimitHeadersMiddleware, record_ratelimit
+
+__all__ = [
+    "AnonRateThrottle",
+    "BaseThrottle",
+    "RateLimitHeadersMiddleware",
+    "ScopedRateThrottle",
+    "SimpleRateThrottle",
+    "UserRateThrottle",
+    "parse_rate",
+    "rate_problem",
+]
+
+_DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE = re.compile(
+    r"(?P<num>\d+)/(?P<period>s|sec|secs|second|seconds|m|min|mins|minute|minutes"
+    r"|h|hr|hrs|hour|hours|d|day|days)"
+)
+
+
+def rate_problem(rate: Any) -> str | None:
+    """Return why DRF would crash on or misread the rate string `rate`, or `None` if it's valid."""
+    if rate is None:
+        return None
+    if not isinstance(rate, str):
+        return f"{rate!r} is not a string like '100/hour'"
+    if _RATE.fullmatch(rate):
+        return None
+    num, _, period = rate.partition("/")
+    if num.isdigit() and period[:1] in _DURATIONS:
+        seconds = _DURATIONS[period[0]]
+        return (
+            f"{rate!r} is not a period daf_drf accepts; DRF reads only the first letter of "
+            f"the period and would silently count {num} per {seconds} s"
+        )
+    return f"{rate!r} is not '<non-negative integer>/<period>'"
+
+
+def parse_rate(rate: str | None, scope: Any = None) -> tuple[int | None, int | None]:
+    """
+    Parse a rate string as DRF does, rejecting what DRF would crash on or misread.
+
+    Accepted periods: `s`, `sec`, `secs`, `second`, `seconds`, `m`, `min`, `mins`, `minute`,
+    `minutes`, `h`, `hr`, `hrs`, `hour`, `hours`, `d`, `day`, `days`, after a non-negative
+    integer (`0/s` blocks every request). `None` means "no limit", as in DRF.
+    """
+    problem = rate_problem(rate)
+    if problem:
+        raise ImproperlyConfigured(
+            f"Invalid throttle rate for scope {scope!r}: {problem}. Use e.g. '3/s', "
+            "'10/min', '5/hour' or '100/day'."
+        )
+    if rate is None:
+        return (None, None)
+    num, period = rate.split("/")
+    return (int(num), _DURATIONS[period[0]])
+
+
+class BaseThrottle(drf_throttling.BaseThrottle):
+    """
+    DRF's `BaseThrottle` with an async sibling of `allow_request`.
+
+    Override `allow_request` (sync, or `async def`) as with DRF; daf_drf views call it through
+    `aallow_request`: awaited if async, otherwise in one thread hop (or inline, if marked
+    `inline_safe`).
+    """
+
+    async def aallow_request(self, request: Any, view: Any) -> bool:
+        return bool(await call_hook(self, self.allow_request, request, view))
+
+
+class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
+    """
+    DRF's sliding-window throttle on a pluggable store, for sync and async views alike.
+
+    Semantics are DRF's: at most `num_requests` per `duration` seconds per `get_cache_key()`,
+    a denied request is not recorded, and `wait()` is DRF's formula. The store comes from the
+    class attribute `store` (a URL) or else `DAF_DRF["THROTTLE_STORE"]`; see `daf_drf.backends`
+    for the guarantee each store gives. When the store is down, `THROTTLE_FAILURE` decides:
+    `"open"` admits, `"closed"` denies with `wait() == THROTTLE_FAILURE_RETRY_AFTER`.
+
+    Time: `self.timer()` (DRF's `time.time` by default). On Redis, the server clock is used
+    instead, so app servers with skewed clocks share one window, unless `timer` is overridden
+    (tests injecting time), in which case the injected time is used everywhere.
+
+    Usage:
+
+        class BurstRateThrottle(SimpleRateThrottle):
+            scope = "burst"
+            store = "redis://127.0.0.1:6379/0"     # optional; default: THROTTLE_STORE
+
+            def get_cache_key(self, request, view):
+                return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    """
+
+    store: str | None = None
+    num_requests: int
+    duration: int
+    _decision: Decision | None = None
+    _cache_store: CacheStore | None = None
+    _store_down = False
+
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:  # type: ignore[override]
+        return parse_rate(rate, getattr(self, "scope", None))
+
+    def get_store(self) -> Any:
+        """The store this throttle checks, from `self.store` or `THROTTLE_STORE`."""
+        return get_store(
+            self.store if self.store is not None else daf_settings.THROTTLE_STORE,
+            pool_size=daf_settings.THROTTLE_REDIS_POOL_SIZE,
+            timeout=daf_settings.THROTTLE_TIMEOUT,
+            key_prefix=daf_settings.THROTTLE_KEY_PREFIX,
+        )
+
+    def _now(self, store: Any) -> float | None:
+        injected = "timer" in vars(self) or type(self).timer is not time.time
+        if getattr(store, "has_clock", False) and not injected:
+            return None
+        return float(self.timer())
+
+    # --- sync: DRF views ----------------------------------------------------------------
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        return self._checked(request, self._check(self.get_store()))
+
+    def _check(self, store: Any) -> bool:
+        self._decision, self._store_down = None, False
+        if isinstance(store, CacheStore):
+            return self._cache_check(store)
+        try:
+            decision = store.hit(self.key, self.num_requests, self.duration, self._now(store))
+        except StoreUnavailable:
+            return self._store_failed()
+        self._apply(decision)
+        return bool(self.throttle_success() if decision.allowed else self.throttle_failure())
+
+    def _keyed_check(self, request: Any, view: Any, store: Any) -> bool:
+        self.key = self.get_cache_key(request, view)
+        return True if self.key is None else self._check(store)
+
+    def _cache_check(self, store: CacheStore) -> bool:
+        # DRF's own `allow_request` body, with DRF's hooks, on the store's cache.
+        self.cache = store.cache_for(self.cache)
+        self._cache_store = store
+        try:
+            self.history = self.cache.get(self.key, [])
+        except Exception as exc:  # any failure of the cache backend is an outage
+            store.outage.failed(exc)
+            return self._store_failed()
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            return bool(self.throttle_failure())
+        return bool(self.throttle_success())
+
+    @inline_safe
+    def throttle_success(self) -> bool:
+        if self._decision is not None:
+            return True  # the store already recorded it, atomically
+        store = self._cache_store
+        try:
+            super().throttle_success()
+        except Exception as exc:
+            if store is None:
+                raise
+            store.outage.failed(exc)
+            return self._store_failed()
+        if store is not None:
+            store.outage.succeeded()
+        return True
+
+    @inline_safe
+    def throttle_failure(self) -> bool:
+        return False
+
+    def _apply(self, decision: Decision) -> None:
+        self._decision = decision
+        self.now = decision.now
+        self.history = History(decision)  # type: ignore[assignment]
+
+    def _store_failed(self) -> bool:
+        self._store_down = True
+        return bool(daf_settings.THROTTLE_FAILURE != "closed")
+
+    def _checked(self, request: Any, allowed: bool) -> bool:
+        if not self._store_down and daf_settings.THROTTLE_RATELIMIT_HEADERS:
+            record_ratelimit(request, self)
+        return allowed
+
+    def wait(self) -> float | None:
+        if self._store_down:
+            return float(daf_settings.THROTTLE_FAILURE_RETRY_AFTER)
+        return super().wait()  # type: ignore[no-any-return]
+
+    # --- async: daf_drf views -----------------------------------------------------------
+
+    def _begin(self, view: Any) -> bool:
+        """Prepare the rate for this request; False means "don't throttle"."""
+        return self.rate is not None
+
+    async def aallow_request(self, request: Any, view: Any) -> bool:
+        if type(self).allow_request not in _OWN_ALLOW_REQUEST:
+            # A project's own `allow_request` (sync or async) decides, by the hook rule.
+            return bool(await call_hook(self, self.allow_request, request, view))
+        if not self._begin(view):
+            return True
+        store = self.get_store()
+        if isinstance(store, CacheStore) and not is_in_process(store.cache_for(self.cache)):
+            # A network cache blocks: key and check together in one thread hop.
+            allowed = await sync_to_async(self._keyed_check)(request, view, store)
+            return allowed if self.key is None else self._checked(request, allowed)
+        self.key = await call_hook(self, self.get_cache_key, request, view)
+        if self.key is None:
+            return True
+        if isinstance(store, CacheStore):
+            return self._checked(request, self._cache_check(store))
+        self._decision, self._store_down = None, False
+        try:
+            decision = await store.ahit(
+                self.key, self.num_requests, self.duration, self._now(store)
+            )
+        except StoreUnavailable:
+            return self._checked(request, self._store_failed())
+        self._apply(decision)
+        hook = self.throttle_success if decision.allowed else self.throttle_failure
+        return self._checked(request, bool(await call_hook(self, hook)))
+
+
+class AnonRateThrottle(drf_throttling.AnonRateThrottle, SimpleRateThrottle):
+    """DRF's `AnonRateThrottle` (scope `anon`, keyed by client address) on daf_drf's stores."""
+
+    @inline_safe
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return super().get_cache_key(request, view)
+
+
+class UserRateThrottle(drf_throttling.UserRateThrottle, SimpleRateThrottle):
+    """DRF's `UserRateThrottle` (scope `user`, keyed by user pk or address) on daf_drf's stores."""
+
+    @inline_safe
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return super().get_cache_key(request, view)
+
+
+class ScopedRateThrottle(drf_throttling.ScopedRateThrottle, SimpleRateThrottle):
+    """
+    DRF's `ScopedRateThrottle` on daf_drf's stores: the rate comes from `view.throttle_scope`
+    (also set by `@api_view` from the function's `throttle_scope`); views without one are not
+    throttled.
+    """
+
+    def _begin(self, view: Any) -> bool:
+        # DRF's `ScopedRateThrottle.allow_request` preamble, for the async path.
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return False
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
+        return True
+
+    @inline_safe
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return super().get_cache_key(request, view)
+
+
+_OWN_ALLOW_REQUEST = frozenset(
+    {SimpleRateThrottle.allow_request, drf_throttling.ScopedRateThrottle.allow_request}
+)
