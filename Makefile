@@ -48,6 +48,7 @@ fmt:
 
 docs:
 	@scripts/venv.sh $(VENV) $(PYTHON) docs
+	$(PY) scripts/check_docs.py
 	$(PY) -m mkdocs build --strict --site-dir site
 
 demo:
