@@ -12,4 +12,5 @@ class DafDrfConfig(AppConfig):
     verbose_name = "daf_drf"
 
     def ready(self) -> None:
-        from daf_drf import checks  # noqa: F401  (registers the checks)
+        # Importing these modules registers their checks.
+        from daf_drf import checks, throttling_checks  # noqa: F401
