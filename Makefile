@@ -37,9 +37,13 @@ test:
 
 lint:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks,lint
-	$(PY) -m ruff check $(LINT_PATHS)
-	$(PY) -m ruff format --check $(LINT_PATHS)
-	$(PY) -m mypy
+	@# Run all three and fail at the end, so one run reports every problem.
+	@status=0; \
+	echo "$(PY) -m ruff check $(LINT_PATHS)"; $(PY) -m ruff check $(LINT_PATHS) || status=1; \
+	echo "$(PY) -m ruff format --check $(LINT_PATHS)"; \
+	$(PY) -m ruff format --check $(LINT_PATHS) || status=1; \
+	echo "$(PY) -m mypy"; $(PY) -m mypy || status=1; \
+	exit $$status
 
 fmt:
 	@scripts/venv.sh $(VENV) $(PYTHON) lint
