@@ -1,0 +1,42 @@
+"""
+Settings shared by the task tests, the uvicorn server and the task worker they start.
+
+`DAF_DRF_TASKS_DB` is a file SQLite database (the server and the worker are separate
+processes); `DAF_DRF_TASKS_BACKEND` picks `TASKS`: "db" (django-tasks-db), "rq"
+(django-tasks-rq on `DAF_DRF_TEST_REDIS_URL`) or, by default, the immediate backend.
+"""
+
+import os
+
+from tests.settings import *  # noqa: F403
+
+ROOT_URLCONF = "tests.tasks_project.urls"
+INSTALLED_APPS = [*INSTALLED_APPS, "django_rq", "django_tasks_rq"]  # noqa: F405
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DAF_DRF_TASKS_DB", ":memory:"),
+        # Server and worker write to the same file: wait for the other's lock.
+        "OPTIONS": {"timeout": 20},
+    }
+}
+
+_backend = os.environ.get("DAF_DRF_TASKS_BACKEND", "immediate")
+if _backend == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif _backend == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    from daf_drf._tasks_compat import TASKS_MODULE
+
+    TASKS = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"}}
+
+RQ_QUEUES = {"default": {"URL": os.environ.get("DAF_DRF_TEST_REDIS_URL") or "redis://127.0.0.1:1/0"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {"daf_drf": {"handlers": ["stderr"], "level": "INFO"}},
+}
