@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "tests",
     "django_filters",  # compat project (filter forms in the browsable API)
     "compat.project.drf_app",  # compat project (owned by compat/)
+    "django_tasks_db",  # database task backend (tests/test_tasks*.py)
 ]
 
 MIDDLEWARE = [
