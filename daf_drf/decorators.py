@@ -106,7 +106,9 @@ def api_view(
             return await func(*args, **kwargs)
 
         attrs: dict[str, Any] = {"__doc__": func.__doc__, "__module__": func.__module__}
-        attrs["http_method_names"] = [m.lower() for m in {*methods, "options"}]
+        # The same set expression as DRF, so that `Allow` lists the methods in DRF's order.
+        allowed_methods = set(methods) | {"options"}
+        attrs["http_method_names"] = [m.lower() for m in allowed_methods]
         for method in methods:
             attrs[method.lower()] = handler
         for name in _POLICIES:

@@ -19,6 +19,7 @@ from django.http.request import RawPostDataException
 from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import request as drf_request
+from rest_framework.parsers import FormParser, JSONParser
 
 from daf_drf.exceptions import ParseError, PayloadTooLarge, UserNotLoaded
 from daf_drf.hooks import _loop_running_here, call_hook, resolve_sync
@@ -134,11 +135,12 @@ class Request(drf_request.Request):
     # --- parsing ---------------------------------------------------------------------------
 
     def _parse(self) -> tuple[Any, Any]:
-        media_type = self.content_type or ""
         try:
-            if media_type and not media_type.startswith("multipart/"):
-                # Reading `body` makes Django enforce DATA_UPLOAD_MAX_MEMORY_SIZE, which
-                # DRF < 3.17.2 bypassed by parsing the raw stream.
+            if self._parses_whole_body():
+                # DRF >= 3.17.2 parses JSON and form bodies from `request.body`, which makes
+                # Django enforce DATA_UPLOAD_MAX_MEMORY_SIZE; read it first so that older DRF
+                # versions enforce it too. Streaming parsers (multipart, file uploads) keep
+                # streaming, as in DRF.
                 try:
                     self._request.body  # noqa: B018
                 except RawPostDataException:
@@ -150,6 +152,12 @@ class Request(drf_request.Request):
         except RecursionError as exc:
             self._empty_data()
             raise ParseError("Parse error - the request body is nested too deeply.") from exc
+
+    def _parses_whole_body(self) -> bool:
+        if not self.content_type or self._request._read_started:
+            return False
+        parser = self.negotiator.select_parser(self, self.parsers)
+        return isinstance(parser, JSONParser | FormParser)
 
     def _empty_data(self) -> None:
         self._data = QueryDict("", encoding=self._request._encoding)

@@ -65,6 +65,17 @@ def _noop(self: Any, request: Any) -> None:
     pass
 
 
+def _sync_override(cls: type, sync_name: str, async_name: str) -> bool:
+    """
+    Whether `cls` overrides DRF's sync dispatch step `sync_name` without overriding its async
+    twin: such an override is honoured (in a thread hop) instead of silently skipped.
+    """
+    return (
+        getattr(cls, async_name) is getattr(APIView, async_name)
+        and getattr(cls, sync_name) is not getattr(APIView, sync_name)
+    )
+
+
 class APIView(drf_views.APIView):
     """
     DRF's `APIView` with an async dispatch.
@@ -109,7 +120,7 @@ class APIView(drf_views.APIView):
         self.headers = self.default_response_headers
 
         try:
-            await self.ainitial(request, *args, **kwargs)
+            await self._arun_initial(request, *args, **kwargs)
             method = request.method.lower()  # type: ignore[union-attr]
             if method in self.http_method_names:
                 handler = getattr(self, method, self.http_method_not_allowed)
@@ -123,10 +134,22 @@ class APIView(drf_views.APIView):
             if inspect.isawaitable(response):
                 response = await response
         except Exception as exc:
-            response = await self.ahandle_exception(exc)
+            if _sync_override(type(self), "handle_exception", "ahandle_exception"):
+                response = await call_hook(self, self.handle_exception, exc)
+            else:
+                response = await self.ahandle_exception(exc)
 
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
+
+    async def _arun_initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # A subclass written for DRF may override the sync `initial()` (and call
+        # `super().initial()`); honour it in one thread hop, where DRF's sync checks work,
+        # rather than skipping it. Overriding `ainitial` keeps everything on the loop.
+        if _sync_override(type(self), "initial", "ainitial"):
+            await call_hook(self, self.initial, request, *args, **kwargs)
+        else:
+            await self.ainitial(request, *args, **kwargs)
 
     async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """The async twin of `initial()`: runs everything before the handler, in DRF's order."""
@@ -136,8 +159,14 @@ class APIView(drf_views.APIView):
         version, scheme = self.determine_version(request, *args, **kwargs)
         request.version, request.versioning_scheme = version, scheme
         await self.aperform_authentication(request)
-        await self.acheck_permissions(request)
-        await self.acheck_throttles(request)
+        if _sync_override(type(self), "check_permissions", "acheck_permissions"):
+            await call_hook(self, self.check_permissions, request)
+        else:
+            await self.acheck_permissions(request)
+        if _sync_override(type(self), "check_throttles", "acheck_throttles"):
+            await call_hook(self, self.check_throttles, request)
+        else:
+            await self.acheck_throttles(request)
 
     async def _alazy(self, request: Request, func: Any, *args: Any) -> Any:
         # DRF authenticates on first access to `request.user`. When a hook reads it on the
@@ -193,8 +222,10 @@ class APIView(drf_views.APIView):
         self, request: Request, message: str | None = None, code: str | None = None
     ) -> None:
         """Raise `NotAuthenticated` or `PermissionDenied` exactly as `permission_denied`."""
-        if not request._authenticated():
-            await request.auser()
+        if request.authenticators and "_authenticator" not in request.__dict__:
+            # DRF's `successful_authenticator` authenticates on first access; do it here,
+            # on the loop, before the sync `permission_denied` reads it.
+            await request._aauthenticate()
         self.permission_denied(request, message=message, code=code)
 
     async def acheck_throttles(self, request: Request) -> None:
@@ -236,6 +267,24 @@ class APIView(drf_views.APIView):
         return response  # type: ignore[no-any-return]
 
     # --- DRF's sync call sites ---------------------------------------------------------------
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+        # DRF's `handle_exception`, for a subclass's sync override that calls `super()` (it
+        # runs in a worker thread): an async `EXCEPTION_HANDLER` is awaited there.
+        if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+            auth_header = self.get_authenticate_header(self.request)
+            if auth_header:
+                exc.auth_header = auth_header  # type: ignore[attr-defined]
+            else:
+                exc.status_code = 403
+        handler = self.get_exception_handler()
+        response = resolve_sync(
+            handler(exc, self.get_exception_handler_context()), what="EXCEPTION_HANDLER"
+        )
+        if response is None:
+            self.raise_uncaught_exception(exc)
+        response.exception = True
+        return response  # type: ignore[no-any-return]
 
     def check_permissions(self, request: Any) -> None:
         # Used by DRF's metadata, browsable API and schema generator. Async permissions are
