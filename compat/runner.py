@@ -1,0 +1,198 @@
+"""
+Scripted scenarios, run against both sides of the compat project.
+
+A `Scenario` is a list of `Step`s (requests) with the status DRF answers for each. `compare()`
+runs it twice from the same starting state, once on the DRF project (the oracle) and once on
+the daf_drf project, through Django's async request path (`AsyncClient`, ASGI requests), and
+returns both lists of `Snapshot`s:
+
+- the database is rolled back to a savepoint between the two runs (ids, sessions and the
+  exception handler's `ErrorLog` rows start equal), the throttle store is cleared and the
+  injected clock is reset;
+- both sides are served under the same `api/` prefix, so links in bodies are identical;
+- a snapshot keeps the status, the headers that matter and the parsed body (JSON), or the
+  HTML with its per-request CSRF token masked (the only normalization).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.test import AsyncClient
+
+from compat.harness import Clock, project_settings
+from compat.project import settings as project
+
+HEADERS_THAT_MATTER = (
+    "Content-Type",
+    "Allow",
+    "Vary",
+    "Retry-After",
+    "WWW-Authenticate",
+    "Location",
+    "X-Error-Type",
+)
+_CSRF = re.compile(rb'(csrfmiddlewaretoken" value="|csrfToken": ")[^"]+')
+
+# Sizes reported at the end of the run (`compat/conftest.py`).
+STATS = {"scenarios": 0, "requests": 0}
+
+
+@dataclass(frozen=True)
+class Side:
+    name: str
+    rest_framework: dict[str, Any]
+    urlconf: str
+
+
+DRF = Side("DRF", project.ORIGINAL_REST_FRAMEWORK, "compat.project.urls_drf")
+DAF = Side("daf_drf", project.REST_FRAMEWORK, "compat.project.urls_daf")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request and the status DRF answers for it."""
+
+    method: str
+    path: str
+    expect: int
+    body: Any = None
+    content_type: str | None = None
+    user: str | None = None
+    session: bool = False
+    csrf: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    advance: float = 0.0
+
+    def describe(self) -> str:
+        who = f" as {self.user}{' (session)' if self.session else ''}" if self.user else ""
+        return f"{self.method} {self.path}{who}"
+
+
+def _step(method: str) -> Callable[..., Step]:
+    def make(path: str, expect: int, body: Any = None, **kwargs: Any) -> Step:
+        return Step(method, "/api/" + path.lstrip("/"), expect, body, **kwargs)
+
+    return make
+
+
+get, post, put, patch, delete = (_step(m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE"))
+head, options = _step("HEAD"), _step("OPTIONS")
+
+
+def request(method: str, path: str, expect: int, body: Any = None, **kwargs: Any) -> Step:
+    return _step(method)(path, expect, body, **kwargs)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    steps: tuple[Step, ...]
+
+    def __init__(self, name: str, *steps: Step) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "steps", steps)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: Any
+
+    @classmethod
+    def of(cls, response: Any) -> Snapshot:
+        headers = tuple((h, response[h]) for h in HEADERS_THAT_MATTER if response.has_header(h))
+        content = b"".join(response) if response.streaming else response.content
+        body: Any
+        if response.get("Content-Type", "").startswith("application/json") and content:
+            body = json.loads(content)
+        else:
+            body = _CSRF.sub(rb"\1<csrf>", content).decode("utf-8", "replace")
+        return cls(response.status_code, headers, body)
+
+
+def _encode(step: Step) -> tuple[bytes, str]:
+    if isinstance(step.body, bytes):
+        return step.body, step.content_type or "application/json"
+    if step.body is None:
+        return b"", step.content_type or "application/octet-stream"
+    return json.dumps(step.body).encode(), step.content_type or "application/json"
+
+
+class Runner:
+    """Runs scenarios on one side; `tokens` maps user names to their API tokens."""
+
+    def __init__(self, side: Side, clock: Clock, tokens: dict[str, str]) -> None:
+        self.side = side
+        self.clock = clock
+        self.tokens = tokens
+
+    async def _client(self, clients: dict[Any, AsyncClient], step: Step) -> AsyncClient:
+        key = (step.user if step.session else None, step.csrf)
+        if key not in clients:
+            client = AsyncClient(enforce_csrf_checks=step.csrf)
+            if step.session and step.user:
+                user = await get_user_model().objects.aget(username=step.user)
+                await client.aforce_login(user)
+            clients[key] = client
+        return clients[key]
+
+    async def send(self, clients: dict[Any, AsyncClient], step: Step) -> Any:
+        client = await self._client(clients, step)
+        headers = dict(step.headers)
+        if step.user and not step.session:
+            headers["Authorization"] = f"Token {self.tokens[step.user]}"
+        data, content_type = _encode(step)
+        return await client.generic(
+            step.method, step.path, data=data, content_type=content_type, headers=headers
+        )
+
+    async def run(self, scenario: Scenario) -> list[Snapshot]:
+        savepoint = await sync_to_async(transaction.savepoint)()
+        try:
+            cache.clear()
+            self.clock.reset()
+            snapshots = []
+            clients: dict[Any, AsyncClient] = {}
+            with project_settings(self.side.rest_framework, self.side.urlconf):
+                with self.clock.installed():
+                    for step in scenario.steps:
+                        self.clock.advance(step.advance)
+                        snapshots.append(Snapshot.of(await self.send(clients, step)))
+            return snapshots
+        finally:
+            await sync_to_async(transaction.savepoint_rollback)(savepoint)
+            cache.clear()
+
+
+async def compare(scenario: Scenario, tokens: dict[str, str]) -> tuple[list[Snapshot], ...]:
+    """Run `scenario` on DRF then on daf_drf; return both snapshot lists."""
+    clock = Clock()
+    oracle = await Runner(DRF, clock, tokens).run(scenario)
+    migrated = await Runner(DAF, clock, tokens).run(scenario)
+    STATS["scenarios"] += 1
+    STATS["requests"] += len(scenario.steps)
+    return oracle, migrated
+
+
+def differences(scenario: Scenario, oracle: list[Snapshot], migrated: list[Snapshot]) -> str:
+    """A readable report of the steps whose responses differ, or `""`."""
+    lines = []
+    for index, (step, a, b) in enumerate(zip(scenario.steps, oracle, migrated, strict=True)):
+        if a != b:
+            lines.append(f"step {index}: {step.describe()}\n  DRF:     {a}\n  daf_drf: {b}")
+        if a.status != step.expect:
+            lines.append(
+                f"step {index}: {step.describe()}: the DRF oracle answered {a.status}, "
+                f"the scenario expects {step.expect}: {a.body!r:.300}"
+            )
+    return "\n".join(lines)
