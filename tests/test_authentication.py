@@ -28,7 +28,7 @@ from rest_framework.views import APIView as DRFAPIView
 from daf_drf import authentication
 from daf_drf.exceptions import UserNotLoaded
 from daf_drf.views import APIView
-from tests.hopcount import count_hops, counting_view
+from tests.hops import ThreadHops
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -120,7 +120,7 @@ class DecoratedAsyncAuthentication(drf_authentication.BaseAuthentication):
 
 
 def view(cls: type, *authenticators: type) -> Any:
-    return counting_view(cls.as_view(authentication_classes=list(authenticators)))
+    return cls.as_view(authentication_classes=list(authenticators))
 
 
 urlpatterns = [
@@ -188,14 +188,14 @@ class TestTokenAuthentication(AuthenticationTestCase):
         }
 
     async def test_token_lookup_is_the_only_hop_and_it_is_djangos_own(self) -> None:
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             response = await self.async_client.get(
                 "/token/", headers=authz(f"Token {self.token.key}")
             )
         assert response.status_code == 200
         # `aget()` is Django's async ORM, which itself runs the query in one hop; daf_drf adds
         # none (the authenticator, IsAuthenticated and the exception handler run on the loop).
-        assert hops.names() == ["QuerySet.get"]
+        assert hops.names(inside=True) == ["QuerySet.get"]
 
     async def test_unknown_token_is_401_invalid_token(self) -> None:
         response = await self.async_client.get("/token/", headers=authz("Token nope"))
@@ -297,19 +297,19 @@ class TestSessionAuthentication(AuthenticationTestCase):
 
     async def test_session_user_loads_through_djangos_async_api_only(self) -> None:
         await self.async_client.aforce_login(self.alice)
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             response = await self.async_client.get("/session/")
         assert response.status_code == 200
         # The session row and the user row, each read by Django's async ORM (`aget`).
-        assert hops.names() == ["QuerySet.get", "QuerySet.get"]
+        assert hops.names(inside=True) == ["QuerySet.get", "QuerySet.get"]
 
 
 class TestOtherAuthenticators(AuthenticationTestCase):
     async def test_sync_authenticator_runs_in_exactly_one_hop(self) -> None:
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             response = await self.async_client.get("/sync-header/", headers={"X-User": "alice"})
         assert response.json()["auth"] == "str"
-        assert hops.names() == ["HeaderAuthentication.authenticate"]
+        assert hops.names(inside=True) == ["HeaderAuthentication.authenticate"]
 
     async def test_async_def_authenticate_is_awaited_on_the_loop(self) -> None:
         response = await self.async_client.get("/async-header/", headers={"X-User": "alice"})

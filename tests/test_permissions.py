@@ -41,7 +41,7 @@ from daf_drf.authentication import TokenAuthentication
 from daf_drf.hooks import inline_safe
 from daf_drf.request import Request
 from daf_drf.views import APIView
-from tests.hopcount import count_hops, counting_view
+from tests.hops import ThreadHops
 from tests.models import Author
 
 CALLS: list[str] = []
@@ -196,7 +196,7 @@ class AuthorList(APIView, GenericAPIView[Author]):
 
 def urlconf(view: Any) -> types.ModuleType:
     module = types.ModuleType("tests.test_permissions_urls")
-    module.urlpatterns = [path("p/", counting_view(view))]  # type: ignore[attr-defined]
+    module.urlpatterns = [path("p/", (view))]  # type: ignore[attr-defined]
     return module
 
 
@@ -304,40 +304,40 @@ class TestAdrfInterop(PermissionTestCase):
 
 class TestThreadHops(PermissionTestCase):
     async def test_pure_builtins_and_async_permissions_make_no_hop(self) -> None:
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             response = await self.probe(
                 AllowAny, IsAuthenticatedOrReadOnly, AsyncQueryParam, AdrfAlways, query="?allow=1"
             )
         assert response.status_code == 200
-        assert hops.names() == []
+        assert hops.names(inside=True) == []
 
     async def test_denial_by_a_pure_builtin_makes_no_hop(self) -> None:
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             response = await self.probe(IsAdminUser)
         assert response.status_code == 403
-        assert hops.names() == []
+        assert hops.names(inside=True) == []
 
     async def test_a_projects_sync_permission_runs_in_one_hop(self) -> None:
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             await self.probe(SyncCounter, AsyncQueryParam, query="?allow=1")
-        assert hops.names() == ["SyncCounter.has_permission"]
+        assert hops.names(inside=True) == ["SyncCounter.has_permission"]
 
     async def test_inline_safe_decorator_runs_inline(self) -> None:
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             response = await self.probe(InlineDecorated, headers={"X-Key": "1"})
         assert response.status_code == 200
-        assert hops.names() == []
+        assert hops.names(inside=True) == []
 
     async def test_inline_safe_attribute_runs_inline(self) -> None:
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             assert (await self.probe(InlineAttribute)).status_code == 403
-        assert hops.names() == []
+        assert hops.names(inside=True) == []
 
     async def test_inline_hooks_setting_runs_inline(self) -> None:
         dotted = f"{__name__}.InlineBySetting"
-        with override_settings(DAF_DRF={"INLINE_HOOKS": [dotted]}), count_hops() as hops:
+        with override_settings(DAF_DRF={"INLINE_HOOKS": [dotted]}), ThreadHops() as hops:
             assert (await self.probe(InlineBySetting, headers={"X-Key": "1"})).status_code == 200
-        assert hops.names() == []
+        assert hops.names(inside=True) == []
 
     async def test_django_model_permissions_query_in_a_thread(self) -> None:
         user = await User.objects.acreate_user("maker", password="x")
@@ -353,10 +353,10 @@ class TestThreadHops(PermissionTestCase):
             authentication_classes=[TokenAuthentication],
         )
         headers = {"Authorization": f"Token {token.key}"}
-        with count_hops() as hops:
+        with ThreadHops() as hops:
             response = await self.send(view, "post", headers=headers)
         assert response.status_code == 201
-        assert "DjangoModelPermissions.has_permission" in hops.names()
+        assert "DjangoModelPermissions.has_permission" in hops.names(inside=True)
         denied = await self.send(view, "delete", headers=headers)
         assert denied.status_code == 403  # no delete_author permission: denied before the 405
 
