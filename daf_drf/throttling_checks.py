@@ -54,7 +54,7 @@ def check_throttle_rates(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         if problem:
             messages.append(
                 Error(
-                    f"{cls.__module__}.{cls.__qualname__}.rate: {problem}.",
+                    f"{getattr(cls, '__module__', '')}.{getattr(cls, '__qualname__', cls)}.rate: {problem}.",
                     hint="Use '<count>/<period>', e.g. '10/min'.",
                     id="daf_drf.E023",
                 )

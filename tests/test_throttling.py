@@ -1,0 +1,427 @@
+"""
+daf_drf's throttles keep DRF's documented behaviour, on DRF views and daf_drf views, on every
+store.
+
+The behaviours are DRF's own throttling tests (tests/test_throttling.py in DRF's repository),
+rewritten here: time is injected through `timer`, requests go through Django's async request
+path. Each behaviour class is run six times: {default Django cache, memory://, redis://} x
+{DRF sync view calling `allow_request`, daf_drf async view calling `aallow_request`}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.test import SimpleTestCase, override_settings
+from django.urls import path
+from rest_framework import views as drf_views
+from rest_framework.decorators import api_view as drf_api_view
+from rest_framework.decorators import throttle_classes as drf_throttle_classes
+from rest_framework.response import Response
+
+from daf_drf import views as daf_views
+from daf_drf.backends import get_store
+from daf_drf.decorators import api_view as daf_api_view
+from daf_drf.decorators import throttle_classes as daf_throttle_classes
+from daf_drf.decorators import throttle_scope
+from daf_drf.test import AsyncAPIClient
+from daf_drf.throttling import (
+    BaseThrottle,
+    ScopedRateThrottle,
+    UserRateThrottle,
+)
+
+# --- throttles and views, as in DRF's tests ------------------------------------------------
+
+
+class User3SecRateThrottle(UserRateThrottle):
+    rate = "3/sec"
+    scope = "seconds"
+
+
+class User3MinRateThrottle(UserRateThrottle):
+    rate = "3/min"
+    scope = "minutes"
+
+
+class User6MinRateThrottle(UserRateThrottle):
+    rate = "6/min"
+    scope = "minutes"
+
+
+class NonTimeThrottle(BaseThrottle):
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if not hasattr(self.__class__, "called"):
+            self.__class__.called = True  # type: ignore[attr-defined]
+            return True
+        return False
+
+
+class XYScopedRateThrottle(ScopedRateThrottle):
+    TIMER_SECONDS = 0.0
+    THROTTLE_RATES = {"x": "3/min", "y": "1/min", "test_limit": "1/day"}
+
+    def timer(self) -> float:  # type: ignore[override]
+        return self.TIMER_SECONDS
+
+
+urlpatterns: list[Any] = []
+
+
+def twins(name: str, throttles: tuple[type, ...], **attrs: Any) -> None:
+    """Mount a DRF view and its daf_drf twin at /drf/<name>/ and /daf/<name>/."""
+
+    def drf_get(self: Any, request: Any) -> Response:
+        return Response("foo")
+
+    async def daf_get(self: Any, request: Any) -> Response:
+        return Response("foo")
+
+    common = {"throttle_classes": throttles, **attrs}
+    drf = type(f"Drf{name}", (drf_views.APIView,), {**common, "get": drf_get})
+    daf = type(f"Daf{name}", (daf_views.APIView,), {**common, "get": daf_get})
+    urlpatterns.append(path(f"drf/{name}/", drf.as_view()))
+    urlpatterns.append(path(f"daf/{name}/", daf.as_view()))
+
+
+twins("sec", (User3SecRateThrottle,))
+twins("min", (User3MinRateThrottle,))
+twins("double", (User3SecRateThrottle, User6MinRateThrottle))
+twins("nontime", (NonTimeThrottle,))
+twins("x", (XYScopedRateThrottle,), throttle_scope="x")
+twins("y", (XYScopedRateThrottle,), throttle_scope="y")
+twins("unscoped", (XYScopedRateThrottle,))
+twins("limit", (XYScopedRateThrottle,), throttle_scope="test_limit")
+
+
+@drf_api_view(["GET"])
+@drf_throttle_classes([XYScopedRateThrottle])
+@throttle_scope("x")
+def drf_function_view(request: Any) -> Response:
+    return Response("foo")
+
+
+@daf_api_view(["GET"])
+@daf_throttle_classes([XYScopedRateThrottle])
+@throttle_scope("x")
+async def daf_function_view(request: Any) -> Response:
+    return Response("foo")
+
+
+urlpatterns += [
+    path("drf/function/", drf_function_view),
+    path("daf/function/", daf_function_view),
+]
+
+
+def set_throttle_timer(throttles: tuple[type, ...], value: float) -> None:
+    """DRF's way of injecting time: replace `timer` on the class."""
+    for cls in throttles:
+        cls.timer = lambda self: value  # type: ignore[attr-defined]
+
+
+# --- stores ---------------------------------------------------------------------------------
+
+
+class OnDefaultCache:
+    store_url: str | None = None
+
+    def reset_store(self) -> None:
+        for cache in caches.all():
+            cache.clear()
+
+    def stored_history(self, key: str) -> list[float]:
+        return list(caches["default"].get(key, []))
+
+
+class OnMemory:
+    store_url: str | None = "memory://"
+
+    def reset_store(self) -> None:
+        get_store("memory://").clear()
+
+    def stored_history(self, key: str) -> list[float]:
+        entry = get_store("memory://")._data.get(key)
+        return list(entry[0]) if entry else []
+
+
+class OnRedis:
+    store_url: str | None = None
+
+    @pytest.fixture(autouse=True)
+    def _redis(self, clean_redis: str) -> None:
+        self.store_url = clean_redis
+
+    def reset_store(self) -> None:
+        pass  # `clean_redis` flushed it
+
+    def stored_history(self, key: str) -> list[float]:
+        import redis
+
+        with redis.Redis.from_url(self.store_url) as client:
+            return [float(v) for v in client.lrange("daf_drf:" + key, 0, -1)]
+
+
+class ThrottleTestCase(SimpleTestCase):
+    """Mounts this module's views; `side` is "drf" or "daf"; `store_url` picks the store."""
+
+    async_client_class = AsyncAPIClient
+    side = "daf"
+    store_url: str | None = None
+
+    def setUp(self) -> None:
+        overrides = override_settings(
+            ROOT_URLCONF=__name__, DAF_DRF={"THROTTLE_STORE": self.store_url}
+        )
+        overrides.enable()
+        self.addCleanup(overrides.disable)
+        self.reset_store()  # type: ignore[attr-defined]
+        XYScopedRateThrottle.TIMER_SECONDS = 0.0
+
+    async def get(self, name: str, user: Any = None, **extra: Any) -> Any:
+        self.async_client.force_authenticate(user)
+        return await self.async_client.get(f"/{self.side}/{name}/", **extra)
+
+
+# --- behaviours -----------------------------------------------------------------------------
+
+
+class ThrottlingBehaviour:
+    """DRF's `ThrottlingTests`."""
+
+    async def test_requests_are_throttled(self) -> None:
+        set_throttle_timer((User3SecRateThrottle,), 0)
+        statuses = [(await self.get("sec")).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+
+    async def test_request_throttling_expires(self) -> None:
+        set_throttle_timer((User3SecRateThrottle,), 0)
+        for _ in range(3):
+            await self.get("sec")
+        assert (await self.get("sec")).status_code == 429
+        set_throttle_timer((User3SecRateThrottle,), 1)
+        assert (await self.get("sec")).status_code == 200
+
+    async def test_request_throttling_is_per_user(self) -> None:
+        set_throttle_timer((User3SecRateThrottle,), 0)
+        alice, bob = User(pk=1, username="alice"), User(pk=2, username="bob")
+        for _ in range(3):
+            await self.get("sec", user=alice)
+        assert (await self.get("sec", user=alice)).status_code == 429
+        assert (await self.get("sec", user=bob)).status_code == 200
+
+    async def test_multiple_throttles_retry_after_1_then_59_then_58(self) -> None:
+        # DRF's test_request_throttling_multiple_throttles: every throttle is evaluated and
+        # the largest wait wins.
+        throttles = (User3SecRateThrottle, User6MinRateThrottle)
+        set_throttle_timer(throttles, 0)
+        for _ in range(3):
+            assert (await self.get("double")).status_code == 200
+        response = await self.get("double")
+        assert (response.status_code, response["Retry-After"]) == (429, "1")
+        # The denied request still counted for 6/min, which allows two more, not three.
+        set_throttle_timer(throttles, 1)
+        for _ in range(2):
+            assert (await self.get("double")).status_code == 200
+        response = await self.get("double")
+        assert (response.status_code, response["Retry-After"]) == (429, "59")
+        set_throttle_timer(throttles, 2)
+        response = await self.get("double")
+        assert (response.status_code, response["Retry-After"]) == (429, "58")
+
+    async def test_seconds_field_is_retry_after_1(self) -> None:
+        set_throttle_timer((User3SecRateThrottle,), 0)
+        headers = [(await self.get("sec")).get("Retry-After") for _ in range(4)]
+        assert headers == [None, None, None, "1"]
+
+    async def test_minutes_field_is_retry_after_60(self) -> None:
+        set_throttle_timer((User3MinRateThrottle,), 0)
+        headers = [(await self.get("min")).get("Retry-After") for _ in range(4)]
+        assert headers == [None, None, None, "60"]
+
+    async def test_next_rate_remains_constant_if_followed(self) -> None:
+        set_throttle_timer((User3MinRateThrottle,), 0)
+        headers = [(await self.get("min")).get("Retry-After") for _ in range(5)]
+        assert headers == [None, None, None, "60", "60"]
+
+    async def test_throttle_body_names_the_wait(self) -> None:
+        set_throttle_timer((User3MinRateThrottle,), 0)
+        for _ in range(3):
+            await self.get("min")
+        response = await self.get("min")
+        assert response.json() == {"detail": "Request was throttled. Expected available in 60 "
+                                   "seconds."}
+
+    async def test_non_time_throttle_denies_without_retry_after(self) -> None:
+        if hasattr(NonTimeThrottle, "called"):
+            del NonTimeThrottle.called
+        assert (await self.get("nontime")).status_code == 200
+        response = await self.get("nontime")
+        assert response.status_code == 429
+        assert "Retry-After" not in response
+
+    async def test_lowered_rate_gives_a_none_wait_which_is_ignored(self) -> None:
+        # DRF's test_throttle_rate_change_negative.
+        throttles = (User3SecRateThrottle, User6MinRateThrottle)
+        set_throttle_timer(throttles, 0)
+        for _ in range(24):
+            response = await self.get("double")
+        assert (response.status_code, response["Retry-After"]) == (429, "60")
+        User3SecRateThrottle.rate = "1/sec"
+        try:
+            for _ in range(24):
+                response = await self.get("double")
+            assert (response.status_code, response["Retry-After"]) == (429, "60")
+        finally:
+            User3SecRateThrottle.rate = "3/sec"
+
+    async def test_only_none_waits_give_429_without_retry_after(self) -> None:
+        set_throttle_timer((User3SecRateThrottle,), 0)
+        for _ in range(3):
+            await self.get("sec")
+        User3SecRateThrottle.rate = "1/sec"
+        try:
+            response = await self.get("sec")
+        finally:
+            User3SecRateThrottle.rate = "3/sec"
+        assert response.status_code == 429
+        assert "Retry-After" not in response
+
+
+class ScopedBehaviour:
+    """DRF's `ScopedRateThrottleTests`."""
+
+    async def test_scoped_rate_throttle(self) -> None:
+        def tick(seconds: float = 1) -> None:
+            XYScopedRateThrottle.TIMER_SECONDS += seconds
+
+        for _round in range(2):
+            for expected in (200, 200, 200, 429):
+                assert (await self.get("x")).status_code == expected
+                tick()
+            for expected in (200, 429):
+                assert (await self.get("y")).status_code == expected
+                tick()
+            tick(55)
+
+    async def test_unscoped_view_is_not_throttled(self) -> None:
+        for _ in range(20):
+            assert (await self.get("unscoped")).status_code == 200
+
+    async def test_throttle_scope_on_api_view_function(self) -> None:
+        statuses = [(await self.get("function")).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+
+    async def test_authenticated_users_are_keyed_by_pk(self) -> None:
+        alice = User(pk=7, username="alice")
+        for _ in range(3):
+            await self.get("x", user=alice)
+        assert (await self.get("x", user=alice)).status_code == 429
+        assert (await self.get("x")).status_code == 200  # anonymous: another key
+
+
+XFF = "0.0.0.0, 1.1.1.1, 2.2.2.2"
+
+
+class ProxyBehaviour:
+    """DRF's `XffSpoofingTests` / `XffUniqueMachinesTest`, NUM_PROXIES read per request."""
+
+    async def hit(self, num_proxies: int | None, xff: str) -> int:
+        with override_settings(REST_FRAMEWORK={"NUM_PROXIES": num_proxies}):
+            response = await self.get("limit", REMOTE_ADDR="3.3.3.3", HTTP_X_FORWARDED_FOR=xff)
+        return int(response.status_code)
+
+    async def test_accepts_request_under_limit(self) -> None:
+        assert await self.hit(0, XFF) == 200
+
+    async def test_denies_request_over_limit(self) -> None:
+        assert [await self.hit(0, XFF), await self.hit(0, XFF)] == [200, 429]
+
+    async def test_no_proxies_ignores_spoofed_xff(self) -> None:
+        assert [await self.hit(0, XFF), await self.hit(0, "9.9.9.9")] == [200, 429]
+
+    async def test_xff_spoofing_doesnt_change_machine_id_with_one_app_proxy(self) -> None:
+        await self.hit(1, XFF)
+        assert await self.hit(1, "4.4.4.4, 5.5.5.5, 2.2.2.2") == 429
+
+    async def test_xff_spoofing_doesnt_change_machine_id_with_two_app_proxies(self) -> None:
+        await self.hit(2, XFF)
+        assert await self.hit(2, "4.4.4.4, 1.1.1.1, 2.2.2.2") == 429
+
+    async def test_unique_clients_are_counted_independently_with_one_proxy(self) -> None:
+        await self.hit(1, XFF)
+        assert await self.hit(1, "0.0.0.0, 1.1.1.1, 7.7.7.7") == 200
+
+    async def test_unique_clients_are_counted_independently_with_two_proxies(self) -> None:
+        await self.hit(2, XFF)
+        assert await self.hit(2, "0.0.0.0, 7.7.7.7, 2.2.2.2") == 200
+
+    async def test_unset_num_proxies_lets_any_xff_pick_a_fresh_bucket(self) -> None:
+        # DRF's default, documented as insecure: the whole header is the ident.
+        await self.hit(None, XFF)
+        assert await self.hit(None, "6.6.6.6") == 200
+        assert await self.hit(None, "0.0.0.0,1.1.1.1,  2.2.2.2") == 429
+
+
+class SharedCounterBehaviour:
+    """A DRF view and a daf_drf view with the same throttle class and scope share one limit."""
+
+    async def test_drf_and_daf_views_count_against_the_same_limit(self) -> None:
+        set_throttle_timer((User3MinRateThrottle,), 0)
+        statuses = []
+        for side in ("drf", "daf", "drf", "daf"):
+            response = await self.async_client.get(f"/{side}/min/")
+            statuses.append(response.status_code)
+        assert statuses == [200, 200, 200, 429]
+        assert self.stored_history("throttle_minutes_127.0.0.1") == [0.0, 0.0, 0.0]
+
+
+BEHAVIOURS = (ThrottlingBehaviour, ScopedBehaviour, ProxyBehaviour)
+STORES = {"DefaultCache": OnDefaultCache, "Memory": OnMemory, "Redis": OnRedis}
+
+for _store_name, _store in STORES.items():
+    for _behaviour in BEHAVIOURS:
+        for _side in ("drf", "daf"):
+            _name = f"Test{_behaviour.__name__}On{_store_name}{_side.title()}View"
+            globals()[_name] = type(_name, (_store, _behaviour, ThrottleTestCase), {"side": _side})
+    _name = f"TestSharedCountersOn{_store_name}"
+    globals()[_name] = type(_name, (_store, SharedCounterBehaviour, ThrottleTestCase), {})
+
+
+# --- the throttle objects themselves (DRF's SimpleRateThrottleTests, AnonRateThrottleTests) --
+
+
+class TestSimpleRateThrottleUnit(SimpleTestCase):
+    def test_missing_scope_and_rate_is_improperly_configured(self) -> None:
+        from daf_drf.throttling import SimpleRateThrottle
+
+        with pytest.raises(ImproperlyConfigured, match="You must set either"):
+            SimpleRateThrottle()
+
+    def test_scope_without_a_rate_is_improperly_configured(self) -> None:
+        from daf_drf.throttling import SimpleRateThrottle
+
+        class Throttle(SimpleRateThrottle):
+            scope = "nope"
+            THROTTLE_RATES: dict[str, Any] = {}
+
+        with pytest.raises(ImproperlyConfigured, match="No default throttle rate set for 'nope'"):
+            Throttle()
+
+    def test_wait_is_drfs_formula(self) -> None:
+        # The cases verified against DRF 3.18.3 (num=3, duration=60, now=100).
+        throttle = User3MinRateThrottle()
+        throttle.now = 100
+        for history, expected in (
+            ([], 15.0),
+            ([100], 20.0),
+            ([100, 90, 50], 10.0),
+            ([100] * 3, 60.0),
+            ([100] * 5, None),
+        ):
+            throttle.history = history
+            assert throttle.wait() == expected
