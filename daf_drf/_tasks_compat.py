@@ -19,14 +19,14 @@ try:
         default_task_backend,
         task_backends,
     )
+    from django.tasks.backends.base import (  # type: ignore[import-not-found,unused-ignore]
+        BaseTaskBackend,
+    )
     from django.tasks.base import (  # type: ignore[import-not-found,unused-ignore]
         Task,
         TaskResult,
         TaskResultStatus,
         task,
-    )
-    from django.tasks.backends.base import (  # type: ignore[import-not-found,unused-ignore]
-        BaseTaskBackend,
     )
     from django.tasks.exceptions import (  # type: ignore[import-not-found,unused-ignore]
         TaskResultDoesNotExist,
@@ -39,14 +39,14 @@ except ImportError:  # Django 5.2: the backport.
             default_task_backend,
             task_backends,
         )
+        from django_tasks.backends.base import (  # type: ignore[assignment,no-redef,unused-ignore]
+            BaseTaskBackend,
+        )
         from django_tasks.base import (  # type: ignore[assignment,no-redef,unused-ignore]
             Task,
             TaskResult,
             TaskResultStatus,
             task,
-        )
-        from django_tasks.backends.base import (  # type: ignore[assignment,no-redef,unused-ignore]
-            BaseTaskBackend,
         )
         from django_tasks.exceptions import (  # type: ignore[assignment,no-redef,unused-ignore]
             TaskResultDoesNotExist,
@@ -64,7 +64,7 @@ try:
 except ImportError:  # pragma: no cover - only Django 6 without the backport
     pass
 else:
-    if _BackportDoesNotExist is not TaskResultDoesNotExist:
+    if _BackportDoesNotExist is not TaskResultDoesNotExist:  # type: ignore[comparison-overlap]
         _does_not_exist.append(_BackportDoesNotExist)
 
 RESULT_DOES_NOT_EXIST: tuple[type[Exception], ...] = tuple(_does_not_exist)

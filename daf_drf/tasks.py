@@ -38,8 +38,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core import signing
-from django.core import checks
+from django.core import checks, signing
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.urls import NoReverseMatch, URLPattern, path
@@ -116,7 +115,7 @@ def uses_native_aenqueue(backend: Any) -> bool:
     return bool(getattr(backend, "supports_native_aenqueue", False))
 
 
-async def aenqueue(task_obj: Task, /, *args: Any, **kwargs: Any) -> TaskResult:
+async def aenqueue(task_obj: Task[..., Any], /, *args: Any, **kwargs: Any) -> TaskResult[..., Any]:
     """
     Enqueue `task_obj(*args, **kwargs)` from async code and return its `TaskResult`.
 
@@ -141,7 +140,9 @@ async def aenqueue(task_obj: Task, /, *args: Any, **kwargs: Any) -> TaskResult:
     return result  # type: ignore[no-any-return]
 
 
-def _check_arguments(task_obj: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def _check_arguments(
+    task_obj: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
     found = find_unserializable(list(args), "args") or find_unserializable(kwargs, "kwargs")
     if found is None:
         return
@@ -155,7 +156,7 @@ def _check_arguments(task_obj: Task, args: tuple[Any, ...], kwargs: dict[str, An
 
 
 async def enqueue_response(
-    task_obj: Task, /, *args: Any, request: Any, **kwargs: Any
+    task_obj: Task[..., Any], /, *args: Any, request: Any, **kwargs: Any
 ) -> Response:
     """
     Enqueue a task and answer `202 Accepted` with a `Location` to its status endpoint.
@@ -193,7 +194,7 @@ async def _owner_key(request: Any) -> str | None:
     return str(user.pk)
 
 
-def make_status_token(result: TaskResult, owner_key: str | None) -> str:
+def make_status_token(result: TaskResult[..., Any], owner_key: str | None) -> str:
     """
     The id of a task in its status URL: the task id, backend alias and owner, signed.
 
@@ -213,7 +214,7 @@ def read_status_token(token: str) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def task_result_data(result: TaskResult, token: str) -> dict[str, Any]:
+def task_result_data(result: TaskResult[..., Any], token: str) -> dict[str, Any]:
     """
     A task result as a response body: id, status, timestamps, and `result` or `error`.
 
@@ -268,7 +269,7 @@ class TaskStatusView(APIView):
         """Whether the caller (`owner`, a user pk or `None`) may read the task `ref`."""
         return ref.get("u") == owner
 
-    async def aget_task_result(self, alias: str, task_id: str) -> TaskResult:
+    async def aget_task_result(self, alias: str, task_id: str) -> TaskResult[..., Any]:
         """Load the result from its backend (one thread hop), or 404 if it is gone."""
         try:
             backend = task_backends[alias]
@@ -309,16 +310,16 @@ class _LocalResults:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, str], TaskResult] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], TaskResult[..., Any]] = OrderedDict()
         self._lock = Lock()
 
-    def put(self, alias: str, result: TaskResult) -> None:
+    def put(self, alias: str, result: TaskResult[..., Any]) -> None:
         with self._lock:
             self._items[(alias, str(result.id))] = result
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
-    def get(self, alias: str, task_id: str) -> TaskResult | None:
+    def get(self, alias: str, task_id: str) -> TaskResult[..., Any] | None:
         with self._lock:
             return self._items.get((alias, task_id))
 

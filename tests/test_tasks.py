@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from asgiref.sync import SyncToAsync
 from django.contrib.auth.models import User
 from django.test import SimpleTestCase, TestCase, override_settings
@@ -83,40 +84,40 @@ class TaskViewTestCase(TestCase):
 class DatabaseBackendEnqueueTests(TaskViewTestCase):
     async def test_enqueue_answers_202_with_location_of_the_status_endpoint(self) -> None:
         response = await self.post("/add/", {"a": 2, "b": 3})
-        self.assertEqual(response.status_code, 202)
+        assert response.status_code == 202
         body = response.json()
-        self.assertEqual(response["Location"], f"http://testserver/tasks/{body['id']}/")
-        self.assertEqual((body["task"], body["status"]), ("add", "READY"))
+        assert response["Location"] == f"http://testserver/tasks/{body['id']}/"
+        assert (body["task"], body["status"]) == ("add", "READY")
 
     async def test_enqueue_stores_the_task_for_the_worker(self) -> None:
         from django_tasks_db.models import DBTaskResult
 
         body = (await self.post("/add/", {"a": 2, "b": 3})).json()
         row = await DBTaskResult.objects.aget(id=body["task_id"])
-        self.assertEqual(row.args_kwargs, {"args": [2, 3], "kwargs": {}})
-        self.assertEqual(row.task_path, "tests.tasks_project.tasks.add")
+        assert row.args_kwargs == {"args": [2, 3], "kwargs": {}}
+        assert row.task_path == "tests.tasks_project.tasks.add"
 
     async def test_owner_reads_a_pending_task_without_result(self) -> None:
         location = (await self.post("/add/", {"a": 2, "b": 3}))["Location"]
         response = await self.get(location, self.alice_auth)
-        self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json()["status"], "READY")
-        self.assertNotIn("result", response.json())
+        assert response.status_code == 200
+        assert response.json()["status"] == "READY"
+        assert "result" not in response.json()
 
     async def test_another_users_task_is_404_not_403(self) -> None:
         location = (await self.post("/add/", {"a": 2, "b": 3}))["Location"]
         response = await self.get(location, self.bob_auth)
-        self.assertEqual(response.status_code, 404)
+        assert response.status_code == 404
 
     async def test_unknown_id_is_404(self) -> None:
         response = await self.get("/tasks/not-a-task/", self.alice_auth)
-        self.assertEqual(response.status_code, 404)
+        assert response.status_code == 404
 
     async def test_tampered_id_is_404(self) -> None:
         body = (await self.post("/add/", {"a": 2, "b": 3})).json()
         tampered = body["id"][:-2] + ("AA" if not body["id"].endswith("AA") else "BB")
         response = await self.get(f"/tasks/{tampered}/", self.alice_auth)
-        self.assertEqual(response.status_code, 404)
+        assert response.status_code == 404
 
     async def test_validly_signed_id_of_a_missing_task_is_404(self) -> None:
         body = (await self.post("/add/", {"a": 2, "b": 3})).json()
@@ -124,20 +125,20 @@ class DatabaseBackendEnqueueTests(TaskViewTestCase):
 
         await DBTaskResult.objects.filter(id=body["task_id"]).adelete()
         response = await self.get(f"/tasks/{body['id']}/", self.alice_auth)
-        self.assertEqual(response.status_code, 404)
+        assert response.status_code == 404
 
     async def test_status_requires_authentication(self) -> None:
         location = (await self.post("/add/", {"a": 2, "b": 3}))["Location"]
         response = await self.get(location)
-        self.assertEqual(response.status_code, 401)
+        assert response.status_code == 401
 
     async def test_unserializable_argument_is_503_and_logged_when_debug_is_false(self) -> None:
         with self.assertLogs("daf_drf.tasks", "ERROR") as logs:
             response = await self.post("/echo-datetime/", {})
-        self.assertEqual(response.status_code, 503)
-        self.assertEqual(response.json()["detail"], "The task could not be queued. Try again later.")
-        self.assertIn("kwargs['when'] is a datetime.datetime", logs.output[0])
-        self.assertIsNotNone(logs.records[0].exc_info)
+        assert response.status_code == 503
+        assert response.json()["detail"] == "The task could not be queued. Try again later."
+        assert "kwargs['when'] is a datetime.datetime" in logs.output[0]
+        assert logs.records[0].exc_info is not None
 
     @override_settings(DEBUG=True)
     async def test_unserializable_argument_is_named_in_the_response_when_debug_is_true(
@@ -145,20 +146,20 @@ class DatabaseBackendEnqueueTests(TaskViewTestCase):
     ) -> None:
         with self.assertLogs("daf_drf.tasks", "ERROR"):
             response = await self.post("/echo-datetime/", {})
-        self.assertEqual(response.status_code, 503)
-        self.assertIn("kwargs['when'] is a datetime.datetime", response.json()["detail"])
+        assert response.status_code == 503
+        assert "kwargs['when'] is a datetime.datetime" in response.json()["detail"]
 
     async def test_unserializable_argument_enqueues_nothing(self) -> None:
         from django_tasks_db.models import DBTaskResult
 
         with self.assertLogs("daf_drf.tasks", "ERROR"):
             await self.post("/echo-datetime/", {})
-        self.assertEqual(await DBTaskResult.objects.acount(), 0)
+        assert await DBTaskResult.objects.acount() == 0
 
     async def test_enqueue_on_the_database_backend_makes_exactly_one_thread_hop(self) -> None:
         with count_thread_hops() as hops:
             await aenqueue(add, 1, 2)
-        self.assertEqual(len(hops), 1)
+        assert len(hops) == 1
 
 
 @override_settings(ROOT_URLCONF="tests.tasks_project.urls", TASKS=IMMEDIATE)
@@ -166,26 +167,26 @@ class ImmediateBackendTests(TaskViewTestCase):
     async def test_result_of_a_finished_task_is_reported_to_its_owner(self) -> None:
         location = (await self.post("/add/", {"a": 2, "b": 3}))["Location"]
         body = (await self.get(location, self.alice_auth)).json()
-        self.assertEqual((body["status"], body["result"]), ("SUCCESSFUL", 5))
+        assert (body["status"], body["result"]) == ("SUCCESSFUL", 5)
 
     async def test_failed_task_hides_the_traceback_when_debug_is_false(self) -> None:
         location = (await self.post("/explode/", {"reason": "db password"}))["Location"]
         response = await self.get(location, self.alice_auth)
         body = response.json()
-        self.assertEqual(body["status"], "FAILED")
-        self.assertEqual(body["error"], {"detail": "The task failed."})
-        self.assertNotIn("db password", response.content.decode())
+        assert body["status"] == "FAILED"
+        assert body["error"] == {"detail": "The task failed."}
+        assert "db password" not in response.content.decode()
 
     @override_settings(DEBUG=True)
     async def test_failed_task_shows_exception_and_traceback_when_debug_is_true(self) -> None:
         location = (await self.post("/explode/", {"reason": "db password"}))["Location"]
         error = (await self.get(location, self.alice_auth)).json()["error"]
-        self.assertEqual(error["exception_class"], "builtins.ValueError")
-        self.assertIn("internal detail: db password", error["traceback"])
+        assert error["exception_class"] == "builtins.ValueError"
+        assert "internal detail: db password" in error["traceback"]
 
     async def test_another_users_finished_task_is_404(self) -> None:
         location = (await self.post("/add/", {"a": 2, "b": 3}))["Location"]
-        self.assertEqual((await self.get(location, self.bob_auth)).status_code, 404)
+        assert (await self.get(location, self.bob_auth)).status_code == 404
 
 
 @override_settings(ROOT_URLCONF="tests.tasks_project.urls", TASKS=NATIVE)
@@ -193,14 +194,14 @@ class NativeAsyncBackendTests(TaskViewTestCase):
     async def test_enqueue_on_a_native_async_backend_makes_no_thread_hop(self) -> None:
         with count_thread_hops() as hops:
             result = await aenqueue(add, 1, 2)
-        self.assertEqual(hops, [])
-        self.assertIn(result.id, AsyncMemoryBackend.results)
+        assert hops == []
+        assert result.id in AsyncMemoryBackend.results
 
     async def test_status_of_a_task_enqueued_elsewhere_in_the_process(self) -> None:
         result = await aenqueue(add, 1, 2)
         token = make_status_token(result, str(self.alice.pk))
         response = await self.get(f"/tasks/{token}/", self.alice_auth)
-        self.assertEqual(response.json()["task_id"], result.id)
+        assert response.json()["task_id"] == result.id
 
 
 class ArgumentCheckTests(SimpleTestCase):
@@ -226,7 +227,7 @@ class ArgumentCheckTests(SimpleTestCase):
         await self.assert_refused("a primary key for a model instance", User(pk=1))
 
     async def test_error_is_a_type_error(self) -> None:
-        with self.assertRaises(TypeError):
+        with pytest.raises(TypeError):
             await aenqueue(echo, timezone.now())
 
     async def test_non_task_is_a_type_error_naming_the_function(self) -> None:
@@ -265,8 +266,8 @@ class FireAndForgetTests(SimpleTestCase):
     async def test_response_is_sent_without_waiting_for_the_coroutine(self) -> None:
         events["gate"], events["done"] = asyncio.Event(), asyncio.Event()
         response = await self.async_client.post("/fire/")
-        self.assertEqual(response.status_code, 204)
-        self.assertFalse(events["done"].is_set())
+        assert response.status_code == 204
+        assert not events["done"].is_set()
         events["gate"].set()
         await asyncio.wait_for(events["done"].wait(), timeout=5)
 
@@ -282,8 +283,8 @@ class FireAndForgetTests(SimpleTestCase):
         with self.assertLogs("daf_drf.tasks", "ERROR") as logs:
             background = fire_and_forget(fail_loudly())
             await asyncio.wait([background])
-        self.assertIn("fail_loudly failed", logs.output[0])
-        self.assertIn("RuntimeError: warm-up failed", logs.output[0])
+        assert "fail_loudly failed" in logs.output[0]
+        assert "RuntimeError: warm-up failed" in logs.output[0]
 
     @override_settings(DAF_DRF={"FIRE_AND_FORGET_LIMIT": 2})
     async def test_coroutine_beyond_the_limit_is_dropped_with_a_warning(self) -> None:
@@ -291,8 +292,8 @@ class FireAndForgetTests(SimpleTestCase):
         running = [fire_and_forget(wait_for_gate()) for _ in range(2)]
         with self.assertLogs("daf_drf.tasks", "WARNING") as logs:
             dropped = fire_and_forget(wait_for_gate())
-        self.assertIsNone(dropped)
-        self.assertIn("FIRE_AND_FORGET_LIMIT", logs.output[0])
+        assert dropped is None
+        assert "FIRE_AND_FORGET_LIMIT" in logs.output[0]
         events["gate"].set()
         await asyncio.wait(running)
 
@@ -303,7 +304,7 @@ class FireAndForgetTests(SimpleTestCase):
         first = fire_and_forget(wait_for_gate())
         await asyncio.wait([first])
         second = fire_and_forget(wait_for_gate())
-        self.assertIsNotNone(second)
+        assert second is not None
         await asyncio.wait([second])
 
     def test_works_on_every_new_event_loop(self) -> None:
@@ -317,7 +318,7 @@ class FireAndForgetTests(SimpleTestCase):
 
         asyncio.run(main())
         asyncio.run(main())
-        self.assertEqual(ran, [1, 1])
+        assert ran == [1, 1]
 
     def test_without_a_running_loop_is_a_runtime_error(self) -> None:
         with self.assertRaisesMessage(RuntimeError, "running event loop"):
@@ -334,35 +335,48 @@ class FireAndForgetTests(SimpleTestCase):
 class TaskChecksTests(SimpleTestCase):
     def test_positive_fire_and_forget_limit_passes(self) -> None:
         with override_settings(DAF_DRF={"FIRE_AND_FORGET_LIMIT": 5}):
-            self.assertEqual(check_fire_and_forget_limit(), [])
+            assert check_fire_and_forget_limit() == []
 
     def test_non_positive_or_non_integer_limit_is_e060(self) -> None:
         for bad in (0, -1, "10", True, 2.5):
             with self.subTest(bad=bad), override_settings(DAF_DRF={"FIRE_AND_FORGET_LIMIT": bad}):
-                self.assertEqual([m.id for m in check_fire_and_forget_limit()], ["daf_drf.E060"])
+                assert [m.id for m in check_fire_and_forget_limit()] == ["daf_drf.E060"]
 
     @override_settings(TASKS=IMMEDIATE, DEBUG=False)
     def test_backend_without_results_in_production_is_w060(self) -> None:
-        self.assertEqual([m.id for m in check_task_backends()], ["daf_drf.W060"])
+        assert [m.id for m in check_task_backends()] == ["daf_drf.W060"]
 
     @override_settings(TASKS=DATABASE, DEBUG=False)
     def test_backend_with_results_passes(self) -> None:
-        self.assertEqual(check_task_backends(), [])
+        assert check_task_backends() == []
 
     @override_settings(ROOT_URLCONF="tests.urls")
     def test_missing_status_route_is_w061(self) -> None:
-        self.assertEqual([m.id for m in check_task_status_url()], ["daf_drf.W061"])
+        assert [m.id for m in check_task_status_url()] == ["daf_drf.W061"]
 
     @override_settings(ROOT_URLCONF="tests.tasks_project.urls")
     def test_status_route_from_the_helper_passes(self) -> None:
-        self.assertEqual(check_task_status_url(), [])
+        assert check_task_status_url() == []
 
 
 def test_public_names_are_pinned() -> None:
-    assert sorted(tasks_module.__all__) == sorted([
-        "Task", "TaskArgumentError", "TaskNotQueued", "TaskResult", "TaskResultStatus",
-        "TaskStatusView", "TaskStoreUnavailable", "aenqueue", "default_task_backend",
-        "enqueue_response", "fire_and_forget", "task", "task_backends", "task_result_data",
-        "task_status_urlpatterns", "uses_native_aenqueue",
-    ])
-
+    assert sorted(tasks_module.__all__) == sorted(
+        [
+            "Task",
+            "TaskArgumentError",
+            "TaskNotQueued",
+            "TaskResult",
+            "TaskResultStatus",
+            "TaskStatusView",
+            "TaskStoreUnavailable",
+            "aenqueue",
+            "default_task_backend",
+            "enqueue_response",
+            "fire_and_forget",
+            "task",
+            "task_backends",
+            "task_result_data",
+            "task_status_urlpatterns",
+            "uses_native_aenqueue",
+        ]
+    )

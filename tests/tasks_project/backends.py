@@ -9,8 +9,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-from daf_drf._tasks_compat import RESULT_DOES_NOT_EXIST, BaseTaskBackend, TaskResult
-from daf_drf._tasks_compat import TaskResultStatus
+from daf_drf._tasks_compat import (
+    RESULT_DOES_NOT_EXIST,
+    BaseTaskBackend,
+    TaskResult,
+    TaskResultStatus,
+)
 
 
 class AsyncMemoryBackend(BaseTaskBackend):

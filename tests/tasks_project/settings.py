@@ -32,7 +32,9 @@ else:
 
     TASKS = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"}}
 
-RQ_QUEUES = {"default": {"URL": os.environ.get("DAF_DRF_TEST_REDIS_URL") or "redis://127.0.0.1:1/0"}}
+RQ_QUEUES = {
+    "default": {"URL": os.environ.get("DAF_DRF_TEST_REDIS_URL") or "redis://127.0.0.1:1/0"}
+}
 
 LOGGING = {
     "version": 1,
