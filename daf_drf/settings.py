@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "FIRE_AND_FORGET_LIMIT": 100,
     # URL name of the task-status view, used for the `Location` header of 202 responses.
     "TASK_STATUS_URL_NAME": "daf_drf-task-status",
+    # `daf_drf.asgi`: size of the bounded pool of long-lived request threads (None: no pool,
+    # every request that needs a thread gets a fresh one, as with Django's stock handler).
+    "ASGI_THREAD_POOL_SIZE": None,
 }
 
 IMPORT_STRINGS: frozenset[str] = frozenset({"INLINE_HOOKS"})

@@ -30,6 +30,7 @@ from daf_drf import permissions as daf_permissions
 from daf_drf.exceptions import UserNotLoaded
 from daf_drf.hooks import HookNotAwaitable, call_hook, resolve_sync
 from daf_drf.request import Request
+from daf_drf.response import render_on_loop
 
 __all__ = ["APIView", "AsyncAPIView", "check_async_handlers"]
 
@@ -139,7 +140,9 @@ class APIView(drf_views.APIView):
             else:
                 response = await self.ahandle_exception(exc)
 
-        self.response = self.finalize_response(request, response, *args, **kwargs)
+        response = self.finalize_response(request, response, *args, **kwargs)
+        # Django would render a DRF Response in a thread; a pure renderer renders on the loop.
+        self.response = render_on_loop(response)
         return self.response
 
     async def _arun_initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
