@@ -99,13 +99,17 @@ async def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Re
 
         REST_FRAMEWORK = {"EXCEPTION_HANDLER": "daf_drf.exceptions.problem_details_handler"}
 
-    The status and headers are DRF's; the body becomes `application/problem+json` with
-    `type`, `title`, `status`, `detail` and `code`, plus `errors` for validation errors.
+    It handles exactly what DRF's default handler handles, with DRF's status and headers
+    (`WWW-Authenticate`, `Retry-After`); anything else still propagates. The body has the
+    RFC's members `type` (`"about:blank"`), `title` (the status phrase, as the RFC asks for
+    `about:blank`), `status`, `detail` and `instance` (the request path), plus two extension
+    members: `code` (DRF's error code) and, when DRF's body is a list or a dict of field
+    errors, `errors` (DRF's body, unchanged). A JSON response is labelled
+    `application/problem+json`; other renderers (the browsable API) keep their own media type.
     """
     response = drf_views.exception_handler(exc, context)
     if response is None:
         return None
-    api_exc = exc if isinstance(exc, APIException) else None
     status_code = response.status_code
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -116,13 +120,17 @@ async def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Re
     if isinstance(data, dict) and set(data) == {"detail"}:
         body["detail"] = str(data["detail"])
         code = getattr(data["detail"], "code", None)
-        if code:
-            body["code"] = code
     else:
         body["detail"] = "Invalid input." if status_code == 400 else response.status_text
         body["errors"] = data
-        if api_exc is not None:
-            body["code"] = api_exc.default_code
+        code = exc.default_code if isinstance(exc, APIException) else None
+    request = context.get("request")
+    if request is not None:
+        body["instance"] = request.path
+    if code:
+        body["code"] = code
     response.data = body
-    response.content_type = "application/problem+json"
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None or getattr(renderer, "format", None) == "json":
+        response.content_type = "application/problem+json"
     return response
