@@ -425,3 +425,181 @@ class TestSimpleRateThrottleUnit(SimpleTestCase):
         ):
             throttle.history = history
             assert throttle.wait() == expected
+
+
+# --- rates ----------------------------------------------------------------------------------
+
+ACCEPTED_RATES = {
+    "3/s": (3, 1), "3/sec": (3, 1), "3/second": (3, 1), "3/seconds": (3, 1),
+    "10/m": (10, 60), "10/min": (10, 60), "10/minute": (10, 60), "10/mins": (10, 60),
+    "5/h": (5, 3600), "5/hour": (5, 3600), "5/hr": (5, 3600), "5/hours": (5, 3600),
+    "100/d": (100, 86400), "100/day": (100, 86400), "100/days": (100, 86400),
+    "0/s": (0, 1),
+}
+REJECTED_RATES = ["10/month", "10/mango", "10/x", "-5/m", "ten/m", "10/", "10", "3/S", "3/ s",
+                  "3/10s", " 3/s", "3/s ", "3.5/s"]
+
+
+@pytest.mark.parametrize(("rate", "expected"), ACCEPTED_RATES.items())
+def test_rates_parse_as_drf_parses_them(rate: str, expected: tuple[int, int]) -> None:
+    from rest_framework.throttling import SimpleRateThrottle as DrfSimpleRateThrottle
+
+    from daf_drf.throttling import parse_rate
+
+    assert parse_rate(rate) == expected
+    assert DrfSimpleRateThrottle.parse_rate(None, rate) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rate", REJECTED_RATES)
+def test_rates_drf_would_crash_on_or_misread_are_improperly_configured(rate: str) -> None:
+    class Throttle(UserRateThrottle):
+        scope = "burst"
+        THROTTLE_RATES = {"burst": rate}
+
+    with pytest.raises(ImproperlyConfigured, match="scope 'burst'"):
+        Throttle()
+
+
+def test_month_is_reported_as_misread_per_minute() -> None:
+    from daf_drf.throttling import rate_problem
+
+    assert "10 per 60 s" in (rate_problem("10/month") or "")
+
+
+def test_none_rate_means_no_limit() -> None:
+    from daf_drf.throttling import parse_rate
+
+    assert parse_rate(None) == (None, None)
+
+
+# --- hooks: a project's own throttles in daf_drf views ---------------------------------------
+
+
+class ProjectSyncThrottle(BaseThrottle):
+    """A project's sync throttle with its own allow_request: may do I/O, so one thread hop."""
+
+    threads: list[int] = []
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        import threading
+
+        self.threads.append(threading.get_ident())
+        return len(self.threads) < 2
+
+    def wait(self) -> float:
+        return 3.0
+
+
+class ProjectAsyncThrottle(BaseThrottle):
+    async def allow_request(self, request: Any, view: Any) -> bool:  # type: ignore[override]
+        return False
+
+    def wait(self) -> float:
+        return 7.0
+
+
+class ProjectKeyThrottle(UserRateThrottle):
+    """Overrides get_cache_key without `inline_safe`: the key is computed in a thread."""
+
+    rate = "1/min"
+    threads: list[int] = []
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        import threading
+
+        self.threads.append(threading.get_ident())
+        return "project-key"
+
+
+LOOP_THREADS: list[int] = []
+
+
+def loop_view(name: str, throttles: tuple[type, ...]) -> None:
+    async def get(self: Any, request: Any) -> Response:
+        return Response("foo")
+
+    async def initial_marker(self: Any, request: Any, *args: Any, **kwargs: Any) -> None:
+        import threading
+
+        LOOP_THREADS.append(threading.get_ident())
+        await daf_views.APIView.ainitial(self, request, *args, **kwargs)
+
+    view = type(f"Loop{name}", (daf_views.APIView,),
+                {"throttle_classes": throttles, "get": get, "ainitial": initial_marker})
+    urlpatterns.append(path(f"daf/{name}/", view.as_view()))
+
+
+loop_view("project_sync", (ProjectSyncThrottle,))
+loop_view("project_async", (ProjectAsyncThrottle,))
+loop_view("project_key", (ProjectKeyThrottle,))
+
+
+class TestProjectThrottlesInDafViews(ThrottleTestCase):
+    store_url = "memory://"
+
+    def reset_store(self) -> None:
+        get_store("memory://").clear()
+        LOOP_THREADS.clear()
+
+    async def test_sync_allow_request_runs_in_a_thread_and_decides(self) -> None:
+        ProjectSyncThrottle.threads.clear()
+        first, second = await self.get("project_sync"), await self.get("project_sync")
+        assert (first.status_code, second.status_code) == (200, 429)
+        assert second["Retry-After"] == "3"
+        assert not set(ProjectSyncThrottle.threads) & set(LOOP_THREADS)
+
+    async def test_async_allow_request_returning_false_denies(self) -> None:
+        response = await self.get("project_async")
+        assert (response.status_code, response["Retry-After"]) == (429, "7")
+
+    async def test_overridden_get_cache_key_runs_in_a_thread(self) -> None:
+        ProjectKeyThrottle.threads.clear()
+        set_throttle_timer((ProjectKeyThrottle,), 0)
+        statuses = [(await self.get("project_key")).status_code for _ in range(2)]
+        assert statuses == [200, 429]
+        assert ProjectKeyThrottle.threads
+        assert not set(ProjectKeyThrottle.threads) & set(LOOP_THREADS)
+
+
+# --- RateLimit headers -----------------------------------------------------------------------
+
+HEADERS_MIDDLEWARE = "daf_drf.throttling.RateLimitHeadersMiddleware"
+
+
+class RateLimitHeaderBehaviour:
+    async def test_headers_are_off_by_default(self) -> None:
+        set_throttle_timer((User3MinRateThrottle,), 0)
+        with override_settings(MIDDLEWARE=[HEADERS_MIDDLEWARE]):
+            response = await self.get("min")
+        assert "RateLimit" not in response
+        assert "RateLimit-Policy" not in response
+
+    async def test_headers_describe_policy_and_what_is_left(self) -> None:
+        set_throttle_timer((User3MinRateThrottle,), 0)
+        settings = {"THROTTLE_STORE": self.store_url, "THROTTLE_RATELIMIT_HEADERS": True}
+        with override_settings(MIDDLEWARE=[HEADERS_MIDDLEWARE], DAF_DRF=settings):
+            first = await self.get("min")
+            set_throttle_timer((User3MinRateThrottle,), 15)
+            second = await self.get("min")
+            await self.get("min")
+            denied = await self.get("min")
+        assert first["RateLimit-Policy"] == '"minutes";q=3;w=60'
+        assert first["RateLimit"] == '"minutes";r=2;t=60'
+        assert second["RateLimit"] == '"minutes";r=1;t=45'
+        assert (denied.status_code, denied["RateLimit"]) == (429, '"minutes";r=0;t=45')
+
+    async def test_every_throttle_of_the_view_is_listed(self) -> None:
+        set_throttle_timer((User3SecRateThrottle, User6MinRateThrottle), 0)
+        settings = {"THROTTLE_STORE": self.store_url, "THROTTLE_RATELIMIT_HEADERS": True}
+        with override_settings(MIDDLEWARE=[HEADERS_MIDDLEWARE], DAF_DRF=settings):
+            response = await self.get("double")
+        assert response["RateLimit-Policy"] == '"seconds";q=3;w=1, "minutes";q=6;w=60'
+        assert response["RateLimit"] == '"seconds";r=2;t=1, "minutes";r=5;t=60'
+
+
+for _store_name, _store in STORES.items():
+    for _side in ("drf", "daf"):
+        _name = f"TestRateLimitHeadersOn{_store_name}{_side.title()}View"
+        globals()[_name] = type(
+            _name, (_store, RateLimitHeaderBehaviour, ThrottleTestCase), {"side": _side}
+        )
