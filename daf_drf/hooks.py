@@ -8,7 +8,8 @@ A *hook* is any project-supplied callable that DRF calls during dispatch: an aut
 1. The result decides, not the function type: whatever the call returns, if it is awaitable it
    is awaited. A decorated `async def has_permission` is therefore never mistaken for a truthy
    value.
-2. A coroutine function is called on the event loop.
+2. A coroutine function is called on the event loop, and so is a `functools.wraps` decorator
+   around one.
 3. A sync function runs **inline** on the loop when it is known to be pure (no I/O): DRF's
    `AllowAny`, `IsAuthenticated`, `IsAdminUser`, `IsAuthenticatedOrReadOnly`, its forced test
    authentication and its default exception handler, anything marked with `inline_safe`, and
@@ -99,13 +100,24 @@ async def call_hook(owner: object, func: Callable[..., Any], *args: Any) -> Any:
     `owner` is the object the hook belongs to (a permission instance, a throttle, ...), or
     `None` for a plain function such as an exception handler.
     """
-    if inspect.iscoroutinefunction(func) or is_inline_safe(owner, func):
+    if _is_async(func) or is_inline_safe(owner, func):
         result = func(*args)
     else:
         result = await sync_to_async(func)(*args)
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    # A decorator made with `functools.wraps` around an `async def` returns its coroutine:
+    # call it on the loop instead of spending a thread hop to create a coroutine.
+    if inspect.iscoroutinefunction(func):
+        return True
+    try:
+        return inspect.iscoroutinefunction(inspect.unwrap(func))
+    except ValueError:  # a __wrapped__ cycle
+        return False
 
 
 def _loop_running_here() -> bool:

@@ -1,0 +1,170 @@
+"""`daf_drf.hooks`: how a sync-or-async hook is called, and when it costs a thread hop."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import override_settings
+from rest_framework import permissions
+from rest_framework import views as drf_views
+
+from daf_drf.hooks import HookNotAwaitable, call_hook, inline_safe, is_inline_safe, resolve_sync
+from tests.hops import ThreadHops
+
+
+def current_thread_name(*args: Any) -> str:
+    return threading.current_thread().name
+
+
+async def async_answer(*args: Any) -> str:
+    return "async"
+
+
+def hides_coroutine(func: Any) -> Any:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+@inline_safe
+def pure_function(*args: Any) -> str:
+    return threading.current_thread().name
+
+
+@inline_safe
+class PureHeaderPermission(permissions.BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return True
+
+
+class IOPermission(permissions.BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return True
+
+
+class ImpureIsAuthenticated(permissions.IsAuthenticated):
+    inline_safe = False
+
+
+def configured_hook(*args: Any) -> str:
+    return threading.current_thread().name
+
+
+# --- call_hook -----------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_coroutine_function_is_awaited_on_the_loop_without_a_hop() -> None:
+    with ThreadHops() as hops:
+        assert await call_hook(None, async_answer) == "async"
+    assert hops.total == 0
+
+
+@pytest.mark.asyncio
+async def test_a_decorated_async_hook_is_awaited_not_taken_as_truthy() -> None:
+    async def deny() -> bool:
+        return False
+
+    with ThreadHops() as hops:
+        assert await call_hook(None, hides_coroutine(deny)) is False
+    assert hops.total == 0
+
+
+@pytest.mark.asyncio
+async def test_an_undeclared_sync_hook_runs_in_exactly_one_hop() -> None:
+    loop_thread = threading.current_thread().name
+    with ThreadHops() as hops:
+        name = await call_hook(None, current_thread_name)
+    assert name != loop_thread
+    assert hops.total == 1
+
+
+@pytest.mark.asyncio
+async def test_a_sync_hook_returning_an_awaitable_from_its_thread_is_awaited() -> None:
+    async def later() -> str:
+        return "later"
+
+    def returns_coroutine() -> Any:
+        return later()
+
+    assert await call_hook(None, returns_coroutine) == "later"
+
+
+@pytest.mark.asyncio
+async def test_drfs_pure_permissions_and_default_handler_run_inline() -> None:
+    for func in (
+        permissions.AllowAny().has_permission,
+        permissions.IsAuthenticated().has_permission,
+        permissions.IsAdminUser().has_permission,
+        permissions.IsAuthenticatedOrReadOnly().has_permission,
+        drf_views.exception_handler,
+    ):
+        assert is_inline_safe(getattr(func, "__self__", None), func), func
+
+
+@pytest.mark.asyncio
+async def test_inline_safe_function_runs_inline() -> None:
+    loop_thread = threading.current_thread().name
+    with ThreadHops() as hops:
+        assert await call_hook(None, pure_function) == loop_thread
+    assert hops.total == 0
+
+
+def test_inline_safe_class_marks_its_hooks_pure() -> None:
+    permission = PureHeaderPermission()
+    assert is_inline_safe(permission, permission.has_permission)
+
+
+def test_a_sync_permission_of_a_project_may_do_io() -> None:
+    permission = IOPermission()
+    assert not is_inline_safe(permission, permission.has_permission)
+
+
+def test_inline_safe_false_on_a_subclass_of_a_pure_class_opts_out() -> None:
+    permission = ImpureIsAuthenticated()
+    assert not is_inline_safe(permission, permission.has_permission)
+
+
+@override_settings(DAF_DRF={"INLINE_HOOKS": [f"{__name__}.configured_hook"]})
+def test_inline_hooks_setting_lists_pure_functions() -> None:
+    assert is_inline_safe(None, configured_hook)
+
+
+@override_settings(DAF_DRF={"INLINE_HOOKS": [f"{__name__}.IOPermission"]})
+def test_inline_hooks_setting_lists_pure_classes() -> None:
+    permission = IOPermission()
+    assert is_inline_safe(permission, permission.has_permission)
+
+
+# --- resolve_sync --------------------------------------------------------------------------
+
+
+def test_resolve_sync_passes_plain_values_through() -> None:
+    assert resolve_sync(True, what="x") is True
+    assert resolve_sync(None, what="x") is None
+
+
+def test_resolve_sync_awaits_an_awaitable_where_no_loop_runs() -> None:
+    assert resolve_sync(async_answer(), what="x") == "async"
+
+
+@pytest.mark.asyncio
+async def test_resolve_sync_awaits_an_awaitable_from_a_worker_thread() -> None:
+    def sync_call_site() -> Any:
+        return resolve_sync(async_answer(), what="x")
+
+    assert await sync_to_async(sync_call_site)() == "async"
+
+
+@pytest.mark.asyncio
+async def test_resolve_sync_on_the_loop_closes_the_coroutine_and_raises() -> None:
+    coroutine = async_answer()
+    with pytest.raises(HookNotAwaitable, match="Perm.has_permission"):
+        resolve_sync(coroutine, what="Perm.has_permission")
+    assert coroutine.cr_frame is None  # closed: no "never awaited" warning
