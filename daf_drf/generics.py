@@ -1,0 +1,324 @@
+"""
+Generic views with async handlers: DRF's `generics`, migrated by an import swap.
+
+    from daf_drf import generics
+
+    class BookList(generics.ListCreateAPIView):
+        queryset = Book.objects.select_related("author")
+        serializer_class = BookSerializer
+        filter_backends = [DjangoFilterBackend, OrderingFilter]
+        pagination_class = PageNumberPagination
+
+Every class here subclasses its DRF namesake (so `isinstance` checks, drf-spectacular and
+DRF's metadata keep recognising it) and daf_drf's async `APIView`.
+
+Hooks keep DRF's names and each may be sync or `async def`: `get_queryset`,
+`filter_queryset`, `paginate_queryset`, `get_paginated_response`, `get_serializer`,
+`get_serializer_class`, `get_serializer_context`, `get_object`, `perform_create`,
+`perform_update`, `perform_destroy`, `get_success_headers`. Their async siblings
+(`aget_queryset`, `afilter_queryset`, `apaginate_queryset`, `aget_paginated_response`,
+`aget_serializer`, `aget_object`) call whichever you wrote, by the hook rule.
+
+Guarantees:
+
+- When the hooks of a pipeline are sync (DRF's defaults included), the whole pipeline runs in
+  **one** thread hop: `list` is filter -> paginate -> serialize -> `.data` -> paginated
+  response; `create`/`update` are validate -> save -> `.data`. DRF's paginators, filter
+  backends and django-filter's `DjangoFilterBackend` run there unchanged.
+- With async hooks, they run on the loop and each remaining sync hook that may do I/O runs
+  in its own hop. Never one hop per object or per field.
+- `aget_object` evaluates the lookup off the loop and checks object permissions with
+  `acheck_object_permissions` on the loop.
+- No ORM call ever runs on the event loop.
+
+DRF's own sync call sites (OPTIONS metadata, schema generators) call the sync hooks: keep
+`get_serializer_class`, `get_serializer` and `get_queryset` sync if you use them.
+
+The classes carry no docstrings on purpose: drf-spectacular walks a view's MRO for a
+description, and daf_drf's text would end up in your schema where DRF's classes leave none.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import generics as drf_generics
+from rest_framework import mixins as drf_mixins
+from rest_framework import pagination as drf_pagination
+
+from daf_drf import mixins
+from daf_drf.mixins import LOOKUP_HOOKS
+from daf_drf.hooks import call_hook, is_inline_safe
+from daf_drf.transaction import mark_non_atomic
+from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
+from daf_drf.views import APIView
+
+__all__ = [
+    "CreateAPIView",
+    "DestroyAPIView",
+    "GenericAPIView",
+    "ListAPIView",
+    "ListCreateAPIView",
+    "RetrieveAPIView",
+    "RetrieveDestroyAPIView",
+    "RetrieveUpdateAPIView",
+    "RetrieveUpdateDestroyAPIView",
+    "UpdateAPIView",
+    "get_object_or_404",
+]
+
+_DRF = drf_generics.GenericAPIView
+
+# DRF's own implementations of these hooks only read attributes and build objects.
+_PURE_HOOKS: frozenset[Callable[..., Any]] = frozenset(
+    {
+        _DRF.get_queryset,
+        _DRF.get_serializer,
+        _DRF.get_serializer_class,
+        _DRF.get_serializer_context,
+        drf_mixins.CreateModelMixin.get_success_headers,
+        drf_pagination.PageNumberPagination.get_paginated_response,
+        drf_pagination.LimitOffsetPagination.get_paginated_response,
+        drf_pagination.CursorPagination.get_paginated_response,
+    }
+)
+
+# Sync hook -> its async sibling. A pipeline runs in one hop only if every hook it calls is
+# sync and no async sibling is overridden.
+_SIBLINGS: dict[str, str | None] = {
+    "get_queryset": "aget_queryset",
+    "filter_queryset": "afilter_queryset",
+    "paginate_queryset": "apaginate_queryset",
+    "get_paginated_response": "aget_paginated_response",
+    "get_serializer": "aget_serializer",
+    "get_serializer_class": None,
+    "get_serializer_context": None,
+    "get_object": "aget_object",
+}
+
+_ONE_HOP: dict[tuple[type, tuple[str, ...]], bool] = {}
+
+
+def _raw(func: Any) -> Any:
+    return getattr(func, "__func__", func)
+
+
+class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
+    # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        """DRF's `as_view()`, exempted from `ATOMIC_REQUESTS` (see `daf_drf.transaction`)."""
+        return mark_non_atomic(super().as_view(**initkwargs))
+
+    def runs_in_one_hop(self, hooks: tuple[str, ...]) -> bool:
+        """Whether every hook in `hooks` is sync and its async sibling is daf_drf's own."""
+        cls = type(self)
+        key = (cls, hooks)
+        cached = _ONE_HOP.get(key)
+        if cached is None:
+            cached = True
+            for name in hooks:
+                if inspect.iscoroutinefunction(getattr(cls, name)):
+                    cached = False
+                sibling = _SIBLINGS.get(name)
+                if sibling and getattr(cls, sibling) is not getattr(GenericAPIView, sibling):
+                    cached = False
+            _ONE_HOP[key] = cached
+        return cached
+
+    async def ahook(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """
+        Call a view hook by the hook rule: awaited if async, inline if it is one of DRF's
+        attribute-only defaults (or marked `inline_safe`), else in one thread hop.
+        """
+        if inspect.iscoroutinefunction(func) or _raw(func) in _PURE_HOOKS:
+            result = func(*args, **kwargs)
+        elif is_inline_safe(None, func):
+            result = func(*args, **kwargs)
+        else:
+            result = await sync_to_async(func)(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    # --- async siblings of DRF's hooks -----------------------------------------------------
+
+    async def aget_queryset(self) -> Any:
+        """`get_queryset()`, sync or async."""
+        return await self.ahook(self.get_queryset)
+
+    async def afilter_queryset(self, queryset: Any) -> Any:
+        """`filter_queryset()`, sync or async; async filter backends are awaited."""
+        if type(self).filter_queryset is not _DRF.filter_queryset:
+            return await self.ahook(self.filter_queryset, queryset)
+        backends = [backend() for backend in self.filter_backends]
+        if not any(inspect.iscoroutinefunction(b.filter_queryset) for b in backends):
+            if not backends:
+                return queryset
+            # Sync backends (DRF's, django-filter's) may query the database: one hop for all.
+            return await sync_to_async(self.filter_queryset)(queryset)
+        for backend in backends:
+            queryset = await call_hook(
+                backend, backend.filter_queryset, self.request, queryset, self
+            )
+        return queryset
+
+    async def apaginate_queryset(self, queryset: Any) -> Any:
+        """`paginate_queryset()`, sync or async; `None` when pagination is off."""
+        if type(self).paginate_queryset is not _DRF.paginate_queryset:
+            return await self.ahook(self.paginate_queryset, queryset)
+        paginator = self.paginator
+        if paginator is None:
+            return None
+        return await call_hook(
+            paginator, paginator.paginate_queryset, queryset, self.request, self
+        )
+
+    async def aget_paginated_response(self, data: Any) -> Any:
+        """`get_paginated_response()`, sync or async."""
+        if type(self).get_paginated_response is not _DRF.get_paginated_response:
+            return await self.ahook(self.get_paginated_response, data)
+        paginator = self.paginator
+        if paginator is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__qualname__}.get_paginated_response() needs a pagination_class."
+            )
+        return await self.ahook(paginator.get_paginated_response, data)
+
+    async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
+        if type(self).get_serializer is not _DRF.get_serializer:
+            return await self.ahook(self.get_serializer, *args, **kwargs)
+        serializer_class = await self.ahook(self.get_serializer_class)
+        if "context" not in kwargs:
+            kwargs["context"] = await self.ahook(self.get_serializer_context)
+        return serializer_class(*args, **kwargs)
+
+    async def aget_object(self) -> Any:
+        """
+        The object the view displays: the lookup runs off the loop (one hop when
+        `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
+        the loop. An overridden `get_object` (sync or async) is called instead.
+        """
+        if type(self).get_object is not _DRF.get_object:
+            return await self.ahook(self.get_object)
+        if self.runs_in_one_hop(LOOKUP_HOOKS):
+            obj = await sync_to_async(self._lookup_in_thread)()
+        else:
+            queryset = await self.afilter_queryset(await self.aget_queryset())
+            obj = await aget_object_or_404(queryset, **self.get_lookup_kwargs())
+        await self.acheck_object_permissions(self.request, obj)
+        return obj
+
+    def get_lookup_kwargs(self) -> dict[str, Any]:
+        """The ORM lookup for `get_object`, from `lookup_field` and the URL kwargs."""
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        if lookup_url_kwarg not in self.kwargs:
+            raise ImproperlyConfigured(
+                f"Expected view {type(self).__name__} to be called with a URL keyword argument "
+                f'named "{lookup_url_kwarg}". Fix your URL conf, or set the `.lookup_field` '
+                "attribute on the view correctly."
+            )
+        return {self.lookup_field: self.kwargs[lookup_url_kwarg]}
+
+    def _lookup_in_thread(self) -> Any:
+        queryset = self.filter_queryset(self.get_queryset())
+        return get_object_or_404(queryset, **self.get_lookup_kwargs())
+
+
+# Concrete views: DRF's handlers, async, composed from daf_drf's mixins.
+
+
+class CreateAPIView(mixins.CreateModelMixin, drf_generics.CreateAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+    async def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.create(request, *args, **kwargs)
+
+
+class ListAPIView(mixins.ListModelMixin, drf_generics.ListAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.list(request, *args, **kwargs)
+
+
+class RetrieveAPIView(mixins.RetrieveModelMixin, drf_generics.RetrieveAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.retrieve(request, *args, **kwargs)
+
+
+class DestroyAPIView(mixins.DestroyModelMixin, drf_generics.DestroyAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.destroy(request, *args, **kwargs)
+
+
+class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.update(request, *args, **kwargs)
+
+    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.partial_update(request, *args, **kwargs)
+
+
+class ListCreateAPIView(  # type: ignore[misc]
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    drf_generics.ListCreateAPIView,  # type: ignore[type-arg]
+    GenericAPIView,
+):
+    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.list(request, *args, **kwargs)
+
+    async def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.create(request, *args, **kwargs)
+
+
+class RetrieveUpdateAPIView(  # type: ignore[misc]
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    drf_generics.RetrieveUpdateAPIView,  # type: ignore[type-arg]
+    GenericAPIView,
+):
+    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.retrieve(request, *args, **kwargs)
+
+    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.update(request, *args, **kwargs)
+
+    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.partial_update(request, *args, **kwargs)
+
+
+class RetrieveDestroyAPIView(  # type: ignore[misc]
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    drf_generics.RetrieveDestroyAPIView,  # type: ignore[type-arg]
+    GenericAPIView,
+):
+    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.retrieve(request, *args, **kwargs)
+
+    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.destroy(request, *args, **kwargs)
+
+
+class RetrieveUpdateDestroyAPIView(  # type: ignore[misc]
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    drf_generics.RetrieveUpdateDestroyAPIView,  # type: ignore[type-arg]
+    GenericAPIView,
+):
+    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.retrieve(request, *args, **kwargs)
+
+    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.update(request, *args, **kwargs)
+
+    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.partial_update(request, *args, **kwargs)
+
+    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await self.destroy(request, *args, **kwargs)

@@ -1,0 +1,215 @@
+"""
+Async helpers for DRF serializers.
+
+DRF's serializers work unchanged in daf_drf views. Their validation (validators,
+`UniqueValidator`, related-field querysets), `save()` and `.data` are sync and may touch the
+ORM, so each runs off the event loop in **one** thread hop per call, never one hop per field
+or per object:
+
+    serializer = BookSerializer(data=request.data)
+    await ais_valid(serializer, raise_exception=True)
+    await asave(serializer, owner=user)
+    return Response(await adata(serializer), status=201)
+
+or, with `AsyncSerializerMixin` in the serializer's bases, the same calls as methods
+(`await serializer.ais_valid(...)`, `await serializer.asave()`, `await serializer.adata()`).
+
+Async attributes are awaited on the loop after the hop: an `async def` getter of a
+`SerializerMethodField`, an async model property or an `async def` model method named as a
+field's source produce coroutines while DRF builds `.data`; `adata()` then awaits each one, in
+order, and puts its result in place. With `AsyncSerializerMixin`, a typed field
+(`CharField(source="async_property")`) also gets the awaited value, converted by the field's
+own `to_representation`.
+
+Serializers that bring their own async API (adrf's `asave`) are awaited natively.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
+
+__all__ = [
+    "AsyncSerializerMixin",
+    "adata",
+    "ais_valid",
+    "asave",
+    "data_in_thread",
+    "find_awaitables",
+    "resolve_awaitables",
+]
+
+# (container, key, awaitable): where an awaitable sits in serialized data.
+Slot = tuple[Any, Any, Any]
+
+
+class _Pending:
+    """An async attribute of a typed field: awaited, then converted by `field`."""
+
+    __slots__ = ("awaitable", "field")
+
+    def __init__(self, awaitable: Awaitable[Any], field: Any) -> None:
+        self.awaitable = awaitable
+        self.field = field
+
+    async def resolve(self) -> Any:
+        value = await self.awaitable
+        if value is None:
+            return None
+        return self.field.to_representation(value)
+
+
+def _is_pending(value: Any) -> bool:
+    return type(value) is _Pending or inspect.isawaitable(value)
+
+
+def find_awaitables(data: Any) -> list[Slot]:
+    """
+    Return the slots of `data` (nested dicts and lists, as DRF's `.data` builds them) that hold
+    an awaitable. Cheap enough to run on every response: a type check per value.
+    """
+    slots: list[Slot] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            items: Any = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        for key, value in items:
+            kind = type(value)
+            if kind is str or kind is int or kind is float or kind is bool or value is None:
+                continue
+            if isinstance(value, dict | list):
+                stack.append(value)
+            elif _is_pending(value):
+                slots.append((node, key, value))
+    return slots
+
+
+async def resolve_awaitables(slots: list[Slot]) -> None:
+    """
+    Await every slot found by `find_awaitables`, in order, on the running loop, and store the
+    result in place (results that hold awaitables themselves are resolved too).
+    """
+    for container, key, value in slots:
+        result = await value.resolve() if type(value) is _Pending else await value
+        nested = find_awaitables([result])
+        if nested:
+            holder = [result]
+            await resolve_awaitables(find_awaitables(holder))
+            result = holder[0]
+        container[key] = result
+
+
+def _native(serializer: Any, name: str) -> Any:
+    """The serializer's own async `name` (adrf style), if it has one that isn't ours."""
+    method = getattr(type(serializer), name, None)
+    if method is None or not inspect.iscoroutinefunction(method):
+        return None
+    if method is getattr(AsyncSerializerMixin, name, None):
+        return None
+    return getattr(serializer, name)
+
+
+def data_in_thread(serializer: Any) -> list[Slot]:
+    """
+    Build `serializer.data` (call it in a worker thread) and return the awaitables in it.
+
+    The slots point into the serializer's cached `_data`, so resolving them fixes every later
+    `serializer.data` too (DRF's `.data` wraps a shallow copy of `_data` on each access).
+    """
+    serializer.data  # noqa: B018
+    return find_awaitables(serializer._data)
+
+
+async def ais_valid(serializer: Any, *, raise_exception: bool = False) -> bool:
+    """
+    Run `serializer.is_valid()` in one thread hop (validators and related-field lookups may
+    query the database). Raises DRF's `ValidationError` if `raise_exception` is set.
+    """
+    native = _native(serializer, "ais_valid")
+    if native is not None:
+        return bool(await native(raise_exception=raise_exception))
+    return bool(await sync_to_async(serializer.is_valid)(raise_exception=raise_exception))
+
+
+async def asave(serializer: Any, **kwargs: Any) -> Any:
+    """
+    Save a validated serializer: its own `async def asave` if it has one (adrf's
+    serializers), else `serializer.save(**kwargs)` in one thread hop. Returns the instance.
+    """
+    native = _native(serializer, "asave")
+    if native is not None:
+        return await native(**kwargs)
+    return await sync_to_async(serializer.save)(**kwargs)
+
+
+async def adata(serializer: Any) -> Any:
+    """
+    Return `serializer.data`, built in one thread hop (reading related objects may query the
+    database), with every async attribute awaited on the loop afterwards.
+    """
+    if hasattr(serializer, "_data"):
+        slots = find_awaitables(serializer._data)
+    else:
+        slots = await sync_to_async(data_in_thread)(serializer)
+    if slots:
+        await resolve_awaitables(slots)
+    return serializer.data
+
+
+class AsyncSerializerMixin:
+    """
+    Add `ais_valid()`, `asave()` and `adata()` to a DRF serializer.
+
+    Usage:
+
+        class BookSerializer(AsyncSerializerMixin, serializers.ModelSerializer):
+            cover = serializers.URLField(source="acover_url")  # an async model property
+
+            class Meta:
+                model = Book
+                fields = ["id", "title", "cover"]
+
+        serializer = BookSerializer(data=request.data)
+        await serializer.ais_valid(raise_exception=True)
+        await serializer.asave()
+        return Response(await serializer.adata())
+
+    Each call is one thread hop; the serializer's sync API is untouched, so DRF's own call
+    sites (and sync views) keep working. A typed field whose attribute is awaitable is
+    converted after the attribute is awaited, on the loop.
+    """
+
+    async def ais_valid(self, *, raise_exception: bool = False) -> bool:
+        return await ais_valid(self, raise_exception=raise_exception)
+
+    async def asave(self, **kwargs: Any) -> Any:
+        return await asave(self, **kwargs)
+
+    async def adata(self) -> Any:
+        return await adata(self)
+
+    def to_representation(self, instance: Any) -> Any:
+        # DRF's loop over readable fields, except that an awaitable attribute is deferred
+        # (DRF would hand the coroutine object to the field and render its repr).
+        ret: dict[str, Any] = {}
+        for field in self._readable_fields:  # type: ignore[attr-defined]
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            if inspect.isawaitable(attribute):
+                ret[field.field_name] = _Pending(attribute, field)
+                continue
+            check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            ret[field.field_name] = None if check is None else field.to_representation(attribute)
+        return ret

@@ -1,0 +1,137 @@
+"""
+Database transactions for async handlers.
+
+Django's `transaction.atomic` binds a transaction to the thread's connection, and the event
+loop thread has none. An atomic block in an async handler is therefore a sync function that
+runs, in one thread hop, inside `transaction.atomic`:
+
+    from daf_drf.transaction import atomic
+
+    @atomic
+    def transfer(source, target, amount):
+        source.balance -= amount
+        source.save()
+        target.balance += amount
+        target.save()
+
+    class TransferView(APIView):
+        async def post(self, request):
+            await transfer(source, target, 10)   # one hop, one transaction
+            return Response(status=204)
+
+`@atomic` works on methods too (`@atomic def perform_create(self, serializer)` makes the
+save and whatever else the method writes one transaction).
+
+`ATOMIC_REQUESTS`: Django refuses to wrap an async view in a transaction
+(`RuntimeError: You cannot use ATOMIC_REQUESTS with async views.`), so daf_drf marks its views
+non-atomic for every database, like `transaction.non_atomic_requests`, and the system check
+`daf_drf.W040` says so when a database sets `ATOMIC_REQUESTS`. The write pipelines of
+daf_drf's generic views (validate, save, serialize) still run inside `transaction.atomic` for
+each such database, in their single hop; work done by your own async hooks is not covered:
+use `@atomic` for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.checks import CheckMessage, Warning, register
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+__all__ = ["atomic", "check_atomic_requests", "mark_non_atomic", "request_atomic"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def atomic(
+    using: str | Callable[..., Any] | None = None, savepoint: bool = True, durable: bool = False
+) -> Any:
+    """
+    Turn a sync function into an `async def` that runs it in one thread hop inside
+    `transaction.atomic(using, savepoint, durable)`.
+
+    Use it bare (`@atomic`) or with Django's arguments (`@atomic(using="replica")`). An
+    `async def` is refused with `TypeError`: its awaits may run on other threads, outside the
+    transaction.
+    """
+    if callable(using):
+        return _wrap(using, DEFAULT_DB_ALIAS, savepoint, durable)
+
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        return _wrap(func, using, savepoint, durable)
+
+    return decorator
+
+
+def _wrap(
+    func: Callable[..., Any], using: str | None, savepoint: bool, durable: bool
+) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(func):
+        raise TypeError(
+            f"daf_drf.transaction.atomic cannot wrap {func.__module__}.{func.__qualname__}() "
+            "because it is `async def`: its awaits may run on other threads, outside the "
+            "transaction. Move the database work into a sync function and decorate that."
+        )
+    hop = sync_to_async(transaction.atomic(using=using, savepoint=savepoint, durable=durable)(func))
+
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return await hop(*args, **kwargs)
+
+    return wrapper
+
+
+def _atomic_request_aliases() -> list[str]:
+    return [alias for alias, db in connections.settings.items() if db.get("ATOMIC_REQUESTS")]
+
+
+@contextlib.contextmanager
+def request_atomic() -> Iterator[None]:
+    """
+    Inside a worker thread, open `transaction.atomic` for every database that sets
+    `ATOMIC_REQUESTS`, so that a daf_drf pipeline run there keeps the project's guarantee.
+    A no-op when no database sets it.
+    """
+    aliases = _atomic_request_aliases()
+    if not aliases:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        for alias in aliases:
+            stack.enter_context(transaction.atomic(using=alias))
+        yield
+
+
+def mark_non_atomic(view: F) -> F:
+    """
+    Exempt the async view function `view` from `ATOMIC_REQUESTS` on every database, as
+    `transaction.non_atomic_requests` does for one, so Django serves it instead of raising.
+    """
+    for alias in connections.settings:
+        transaction.non_atomic_requests(using=alias)(view)
+    return view
+
+
+@register()
+def check_atomic_requests(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W040: `ATOMIC_REQUESTS` does not wrap daf_drf's async views."""
+    aliases = [a for a, db in settings.DATABASES.items() if db.get("ATOMIC_REQUESTS")]
+    if not aliases:
+        return []
+    return [
+        Warning(
+            f"ATOMIC_REQUESTS is set for database(s) {', '.join(aliases)}, but Django cannot "
+            "wrap async views in a transaction, so daf_drf views run non-atomic.",
+            hint="daf_drf's generic write pipelines (validate, save, serialize) stay atomic; "
+            "wrap other database work of async handlers with daf_drf.transaction.atomic. "
+            "See docs/transactions.md. Silence with SILENCED_SYSTEM_CHECKS = "
+            '["daf_drf.W040"] once reviewed.',
+            id="daf_drf.W040",
+        )
+    ]

@@ -1,0 +1,313 @@
+"""daf_drf.generics: DRF's generic views with async handlers and sync-or-async hooks."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import threading
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.exceptions import ImproperlyConfigured
+from django.test import TestCase, override_settings
+from django.urls import path
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics as drf_generics
+from rest_framework import permissions
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+from rest_framework.response import Response
+
+from daf_drf import generics
+from daf_drf.test import AsyncAPIClient, AsyncAPIRequestFactory
+from tests.books_api import BookSerializer, PageOf100, count_hops, make_books
+from tests.models import Author, Book
+
+CONCRETE = [
+    "CreateAPIView",
+    "ListAPIView",
+    "RetrieveAPIView",
+    "DestroyAPIView",
+    "UpdateAPIView",
+    "ListCreateAPIView",
+    "RetrieveUpdateAPIView",
+    "RetrieveDestroyAPIView",
+    "RetrieveUpdateDestroyAPIView",
+]
+
+seen_threads: list[int] = []
+
+
+class RecordingSearch(SearchFilter):
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        seen_threads.append(threading.get_ident())
+        return super().filter_queryset(request, queryset, view)
+
+
+class BookList(generics.ListAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+    pagination_class = PageOf100
+    filter_backends = [RecordingSearch, OrderingFilter]
+    search_fields = ["title"]
+    ordering_fields = ["id", "title"]
+
+
+class BookListLimitOffset(BookList):
+    pagination_class = LimitOffsetPagination
+
+
+class IdCursor(CursorPagination):
+    ordering = "id"
+    page_size = 10
+
+
+class BookListCursor(BookList):
+    pagination_class = IdCursor
+
+
+class BookListDjangoFilter(generics.ListAPIView):
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["author", "isbn"]
+
+
+class AuthorBooksSyncQuery(generics.ListAPIView):
+    serializer_class = BookSerializer
+
+    def get_queryset(self) -> Any:
+        # A sync hook that queries the database right away.
+        author = Author.objects.get(name=self.kwargs["name"])
+        return Book.objects.filter(author=author)
+
+
+class AuthorBooksAsync(generics.ListAPIView):
+    serializer_class = BookSerializer
+
+    async def get_queryset(self) -> Any:
+        author = await Author.objects.aget(name=self.kwargs["name"])
+        return Book.objects.filter(author=author)
+
+
+class TitlesOnly(BookSerializer):
+    class Meta(BookSerializer.Meta):
+        fields = ["title"]
+
+
+class AsyncHooksList(generics.ListAPIView):
+    queryset = Book.objects.all()
+    pagination_class = PageOf100
+
+    async def get_serializer_class(self) -> Any:
+        return TitlesOnly
+
+    async def filter_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(title__endswith="1")
+
+    async def paginate_queryset(self, queryset: Any) -> Any:
+        return await sync_to_async(self.paginator.paginate_queryset)(queryset, self.request, self)
+
+    async def get_paginated_response(self, data: Any) -> Any:
+        return Response({"async": True, "results": data})
+
+
+class DeniedForOddIds(permissions.BasePermission):
+    message = "Odd books are private."
+
+    async def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        return obj.pk % 2 == 0
+
+
+class BookDetail(generics.RetrieveUpdateDestroyAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+    permission_classes = [DeniedForOddIds]
+
+
+class BookByIsbn(generics.RetrieveAPIView):
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+    lookup_field = "isbn"
+
+    def get_object(self) -> Any:
+        # A sync override: DRF's own shape, with a database query.
+        return Book.objects.get(isbn=self.kwargs["isbn"].zfill(13))
+
+
+class MisroutedDetail(generics.RetrieveAPIView):
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+
+urlpatterns = [
+    path("books/", BookList.as_view()),
+    path("books-lo/", BookListLimitOffset.as_view()),
+    path("books-cursor/", BookListCursor.as_view()),
+    path("books-df/", BookListDjangoFilter.as_view()),
+    path("by/<str:name>/", AuthorBooksSyncQuery.as_view()),
+    path("aby/<str:name>/", AuthorBooksAsync.as_view()),
+    path("async-hooks/", AsyncHooksList.as_view()),
+    path("books/<str:pk>/", BookDetail.as_view()),
+    path("isbn/<str:isbn>/", BookByIsbn.as_view()),
+    path("misrouted/<int:id>/", MisroutedDetail.as_view()),
+]
+
+
+@pytest.mark.parametrize("name", CONCRETE)
+def test_every_concrete_view_is_a_drf_namesake_with_async_handlers(name: str) -> None:
+    cls = getattr(generics, name)
+    assert issubclass(cls, getattr(drf_generics, name))
+    handlers = [m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)]
+    assert handlers
+    assert all(inspect.iscoroutinefunction(getattr(cls, m)) for m in handlers)
+
+
+def test_sync_handler_on_a_generic_view_is_a_type_error_naming_the_method() -> None:
+    with pytest.raises(TypeError, match=r"Broken\.get\(\) must be `async def`"):
+
+        class Broken(generics.ListAPIView):
+            def get(self, request: Any) -> Any:  # type: ignore[override]
+                return Response()
+
+
+@override_settings(ROOT_URLCONF=__name__)
+class ListTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_books(250)
+
+    def setUp(self) -> None:
+        self.client = AsyncAPIClient()
+
+    async def test_page_number_pagination_pages_and_links(self) -> None:
+        response = await self.client.get("/books/?page=2")
+        body = response.json()
+        assert response.status_code == 200
+        assert body["count"] == 250
+        assert len(body["results"]) == 100
+        assert body["next"] == "http://testserver/books/?page=3"
+        assert body["previous"] == "http://testserver/books/"
+
+    async def test_page_out_of_range_is_drfs_404(self) -> None:
+        response = await self.client.get("/books/?page=9")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Invalid page."}
+
+    async def test_limit_offset_pagination(self) -> None:
+        response = await self.client.get("/books-lo/?limit=5&offset=10")
+        body = response.json()
+        assert [b["title"] for b in body["results"]] == [f"Book {i}" for i in range(10, 15)]
+        assert body["next"] == "http://testserver/books-lo/?limit=5&offset=15"
+
+    async def test_cursor_pagination_follows_its_next_link(self) -> None:
+        first = (await self.client.get("/books-cursor/")).json()
+        second = (await self.client.get(first["next"])).json()
+        assert [b["title"] for b in second["results"]] == [f"Book {i}" for i in range(10, 20)]
+
+    async def test_search_and_ordering_filters(self) -> None:
+        response = await self.client.get("/books/?search=Book 24&ordering=-title")
+        titles = [b["title"] for b in response.json()["results"]]
+        assert titles == ["Book 249", "Book 248", "Book 247", "Book 246", "Book 245",
+                          "Book 244", "Book 243", "Book 242", "Book 241", "Book 240",
+                          "Book 24", "Book 224", "Book 124"]
+
+    async def test_django_filter_backend_filters_and_validates(self) -> None:
+        found = await self.client.get("/books-df/?isbn=0000000000007")
+        assert [b["title"] for b in found.json()] == ["Book 7"]
+        invalid = await self.client.get("/books-df/?author=999")
+        assert invalid.status_code == 400
+        assert "author" in invalid.json()
+
+    async def test_sync_filter_backend_runs_off_the_event_loop(self) -> None:
+        seen_threads.clear()
+        await self.client.get("/books/")
+        assert seen_threads
+        assert threading.get_ident() not in seen_threads
+
+    async def test_sync_get_queryset_may_query_the_database(self) -> None:
+        response = await self.client.get("/by/Ursula/")
+        assert response.status_code == 200
+        assert len(response.json()) == 250
+
+    async def test_async_get_queryset_is_awaited(self) -> None:
+        await Author.objects.acreate(name="Nobody")
+        response = await self.client.get("/aby/Nobody/")
+        assert response.status_code == 200
+        assert response.json() == []
+
+    async def test_async_filter_paginate_serializer_and_response_hooks_are_awaited(self) -> None:
+        response = await self.client.get("/async-hooks/")
+        body = response.json()
+        assert body["async"] is True
+        assert body["results"][:2] == [{"title": "Book 1"}, {"title": "Book 11"}]
+        assert len(body["results"]) == 25
+
+    async def test_sync_list_pipeline_is_one_thread_hop(self) -> None:
+        factory = AsyncAPIRequestFactory()
+        view = BookList.as_view()
+        with count_hops() as hops:
+            response = await view(factory.get("/books/?search=Book&ordering=title&page=2"))
+        assert response.status_code == 200
+        assert hops == ["ListModelMixin._list_in_thread"]
+
+    async def test_no_synchronous_only_operation_with_async_unsafe_unset(self) -> None:
+        assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
+        for url in ("/books/", "/books-lo/", "/books-cursor/", "/books-df/?author=1",
+                    "/by/Ursula/", "/aby/Ursula/", "/async-hooks/"):
+            response = await self.client.get(url)
+            assert response.status_code == 200, url
+
+
+@override_settings(ROOT_URLCONF=__name__)
+class ObjectTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_books(4)
+
+    def setUp(self) -> None:
+        self.client = AsyncAPIClient()
+
+    async def test_retrieve_answers_the_object(self) -> None:
+        response = await self.client.get("/books/2/")
+        assert response.status_code == 200
+        assert response.json()["title"] == "Book 1"
+
+    async def test_missing_object_is_404(self) -> None:
+        response = await self.client.get("/books/999/")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No Book matches the given query."}
+
+    async def test_mistyped_lookup_is_404_as_in_drf(self) -> None:
+        response = await self.client.get("/books/abc/")
+        assert response.status_code == 404
+
+    async def test_async_object_permission_denies_with_its_message(self) -> None:
+        response = await self.client.get("/books/1/")
+        assert response.status_code == 403
+        assert response.json() == {"detail": "Odd books are private."}
+
+    async def test_object_permission_is_checked_before_update_and_delete(self) -> None:
+        put = await self.client.put("/books/3/", {"title": "x"}, format="json")
+        delete = await self.client.delete("/books/3/")
+        assert (put.status_code, delete.status_code) == (403, 403)
+        assert await Book.objects.filter(pk=3, title="Book 2").aexists()
+
+    async def test_lookup_then_serialize_is_two_hops(self) -> None:
+        factory = AsyncAPIRequestFactory()
+        with count_hops() as hops:
+            response = await BookDetail.as_view()(factory.get("/books/2/"), pk="2")
+        assert response.status_code == 200
+        assert hops == ["GenericAPIView._lookup_in_thread", "data_in_thread"]
+
+    async def test_sync_get_object_override_is_called_in_a_thread(self) -> None:
+        response = await self.client.get("/isbn/3/")
+        assert response.status_code == 200
+        assert response.json()["title"] == "Book 3"
+
+    async def test_wrong_lookup_kwarg_is_improperly_configured(self) -> None:
+        with pytest.raises(ImproperlyConfigured, match='named "pk"'):
+            await self.client.get("/misrouted/1/")
