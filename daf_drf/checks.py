@@ -6,6 +6,7 @@ System checks with stable ids, run at startup (`manage.py check`, `runserver`, `
 | `daf_drf.E001` | error | `DAF_DRF` is not a dict or names an unknown setting |
 | `daf_drf.E002` | error | `THROTTLE_FAILURE` is not `"open"` or `"closed"` |
 | `daf_drf.E003` | error | `EXCEPTION_HANDLER` cannot be imported |
+| `daf_drf.E004` | error | an `INLINE_HOOKS` entry cannot be imported |
 
 The throttling, tasks and ASGI modules add their own ids; `docs/` lists them all.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
+from django.utils.module_loading import import_string
 
 from daf_drf.settings import DEFAULTS
 
@@ -40,6 +42,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="daf_drf.E001",
             )
         )
+    messages.extend(_check_inline_hooks(user.get("INLINE_HOOKS", [])))
     failure = user.get("THROTTLE_FAILURE", DEFAULTS["THROTTLE_FAILURE"])
     if failure not in ("open", "closed"):
         messages.append(
@@ -50,6 +53,31 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="daf_drf.E002",
             )
         )
+    return messages
+
+
+def _check_inline_hooks(paths: Any) -> list[CheckMessage]:
+    # A bad dotted path would otherwise fail every request that calls a sync hook.
+    if not isinstance(paths, list | tuple):
+        return [
+            Error(
+                'DAF_DRF["INLINE_HOOKS"] must be a list of dotted paths.',
+                hint="List pure sync hooks (functions or classes) that may run on the loop.",
+                id="daf_drf.E004",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    for path in paths:
+        try:
+            import_string(path) if isinstance(path, str) else path
+        except ImportError as exc:
+            messages.append(
+                Error(
+                    f'DAF_DRF["INLINE_HOOKS"] entry {path!r} cannot be imported: {exc}',
+                    hint="Use the dotted path of a function or class.",
+                    id="daf_drf.E004",
+                )
+            )
     return messages
 
 

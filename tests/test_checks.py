@@ -1,0 +1,68 @@
+"""`daf_drf.checks`: configuration errors surface at startup with stable ids."""
+
+from __future__ import annotations
+
+from django.core import checks
+from django.test import override_settings
+
+from daf_drf.checks import check_exception_handler, check_settings
+
+
+def ids(messages: list[checks.CheckMessage]) -> list[str]:
+    return [message.id for message in messages if message.id is not None]
+
+
+def test_no_daf_drf_setting_is_fine() -> None:
+    assert check_settings() == []
+
+
+@override_settings(DAF_DRF={"THROTTLE_FAILURE": "closed", "INLINE_HOOKS": []})
+def test_valid_settings_pass() -> None:
+    assert check_settings() == []
+
+
+@override_settings(DAF_DRF=["not", "a", "dict"])
+def test_a_non_dict_setting_is_e001() -> None:
+    assert ids(check_settings()) == ["daf_drf.E001"]
+
+
+@override_settings(DAF_DRF={"THROTTLE_FAILUR": "open"})
+def test_an_unknown_key_is_e001_naming_it() -> None:
+    (message,) = check_settings()
+    assert message.id == "daf_drf.E001"
+    assert "THROTTLE_FAILUR" in message.msg
+    assert "THROTTLE_FAILURE" in (message.hint or "")
+
+
+@override_settings(DAF_DRF={"THROTTLE_FAILURE": "sometimes"})
+def test_an_unknown_failure_mode_is_e002() -> None:
+    assert ids(check_settings()) == ["daf_drf.E002"]
+
+
+@override_settings(DAF_DRF={"INLINE_HOOKS": ["tests.nowhere.pure_hook"]})
+def test_an_inline_hook_that_cannot_be_imported_is_e004() -> None:
+    (message,) = check_settings()
+    assert message.id == "daf_drf.E004"
+    assert "tests.nowhere.pure_hook" in message.msg
+
+
+@override_settings(DAF_DRF={"INLINE_HOOKS": "tests.test_hooks.configured_hook"})
+def test_inline_hooks_must_be_a_list_e004() -> None:
+    assert ids(check_settings()) == ["daf_drf.E004"]
+
+
+@override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": "tests.nowhere.handler"})
+def test_an_exception_handler_that_cannot_be_imported_is_e003() -> None:
+    (message,) = check_exception_handler()
+    assert message.id == "daf_drf.E003"
+    assert "tests.nowhere.handler" in message.msg
+
+
+@override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": "daf_drf.exceptions.exception_handler"})
+def test_an_async_exception_handler_passes() -> None:
+    assert check_exception_handler() == []
+
+
+@override_settings(DAF_DRF={"THROTTLE_FAILURE": "sometimes"})
+def test_checks_are_registered_with_django() -> None:
+    assert "daf_drf.E002" in ids(checks.run_checks())
