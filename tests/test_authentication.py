@@ -8,20 +8,25 @@ Every request goes through Django's async request path (`AsyncClient`), with
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
+import itertools
+import json
 import os
+import types
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
-from django.test import TestCase, override_settings
+from django.core.handlers.asgi import ASGIHandler
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import path
 from rest_framework import authentication as drf_authentication
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView as DRFAPIView
 
@@ -392,3 +397,127 @@ class TestAauthenticateDirectly(AuthenticationTestCase):
         request = Request(raw, authenticators=[authentication.TokenAuthentication()])
         user = await sync_to_async(lambda: request.user)()
         assert user.username == "alice"
+
+
+# --- end to end through Django's ASGIHandler ------------------------------------------------
+
+
+class SyncQueriesUser(BasePermission):
+    """A project's sync permission that queries the ORM (runs in a worker thread)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return User.objects.filter(pk=request.user.pk, is_active=True).exists()
+
+
+class AsyncQueriesUser(BasePermission):
+    async def has_permission(self, request: Any, view: Any) -> bool:
+        return await User.objects.filter(pk=request.user.pk, is_active=True).aexists()
+
+
+ALL_AUTHENTICATORS = [
+    authentication.SessionAuthentication,
+    authentication.TokenAuthentication,
+    authentication.BasicAuthentication,
+]
+PERMISSIONS: dict[str, list[Any]] = {
+    "sync": [SyncQueriesUser],
+    "async": [AsyncQueriesUser],
+    "pure": [IsAuthenticated],
+    "none": [AllowAny],
+}
+asgi_urls = types.ModuleType("tests.test_authentication_asgi_urls")
+asgi_urls.urlpatterns = [  # type: ignore[attr-defined]
+    path(
+        f"{name}/",
+        WhoAmI.as_view(authentication_classes=ALL_AUTHENTICATORS, permission_classes=permissions),
+    )
+    for name, permissions in PERMISSIONS.items()
+]
+
+
+async def asgi_call(
+    method: str, path_: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, bytes]:
+    """One request through Django's real `ASGIHandler`, as a server would send it."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path_,
+        "raw_path": path_.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+    done = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            return pending.pop()
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await ASGIHandler()(scope, receive, send)
+    done.set()
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@override_settings(
+    ROOT_URLCONF=asgi_urls,
+    PASSWORD_HASHERS=FAST_HASHER,
+)
+class TestThroughDjangosASGIHandler(TransactionTestCase):
+    """
+    No `SynchronousOnlyOperation` anywhere: Django's real ASGI handler (its per-request
+    thread-sensitive context, DB sessions), `DJANGO_ALLOW_ASYNC_UNSAFE` unset. Any sync ORM
+    call on the loop would turn a request into a 500.
+    """
+
+    def setUp(self) -> None:
+        assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
+        self.alice = User.objects.create_user("alice", password="wonderland")
+        self.token = Token.objects.create(user=self.alice)
+        self.client.force_login(self.alice)
+        session = self.client.cookies["sessionid"].value
+        self.credentials = {
+            "anonymous": {},
+            "session": {"Cookie": f"sessionid={session}"},
+            "token": {"Authorization": f"Token {self.token.key}"},
+            "basic": {"Authorization": basic("alice", "wonderland")},
+        }
+
+    async def test_every_authentication_with_every_kind_of_permission(self) -> None:
+        for (login, headers), name in itertools.product(self.credentials.items(), PERMISSIONS):
+            with self.subTest(login=login, permissions=name):
+                status, body = await asgi_call("GET", f"/{name}/", headers)
+                if login == "anonymous" and name != "none":
+                    assert status == 403, body
+                else:
+                    assert status == 200, body
+                    user = json.loads(body)["user"]
+                    assert user == (None if login == "anonymous" else "alice")
+
+    async def test_session_post_with_csrf_secret_in_the_db_session(self) -> None:
+        from django.contrib.sessions.backends.db import SessionStore
+        from django.middleware.csrf import CSRF_SESSION_KEY
+
+        key = self.client.cookies["sessionid"].value
+        store = SessionStore(session_key=key)
+        await store.aset(CSRF_SESSION_KEY, "c" * 32)
+        await store.asave()
+        headers = {**self.credentials["session"], "X-CSRFToken": "c" * 32}
+        with override_settings(CSRF_USE_SESSIONS=True):
+            ok, _ = await asgi_call("POST", "/async/", headers)
+            denied, body = await asgi_call("POST", "/async/", self.credentials["session"])
+        assert ok == 200
+        assert denied == 403
+        assert json.loads(body) == {"detail": "CSRF Failed: CSRF token missing."}
