@@ -1,0 +1,621 @@
+"""
+`daf_drf.asgi.ASGIHandler`: the same answers as Django's stock handler, without the
+per-request thread when a request does not need one.
+
+Requests go through the real handlers with an ASGI scope/receive/send, on an event loop in a
+fresh thread (like a server's loop thread, which holds no database connection). Database
+guarantees are checked in a subprocess against a file SQLite database: see
+`tests/_asgi_db_probe.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core import signals
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.asgi import ASGIHandler as StockASGIHandler
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils.decorators import async_only_middleware
+from django.utils.deprecation import MiddlewareMixin
+
+from daf_drf import _asgi_compat
+from daf_drf.asgi import ASGIHandler, check_asgi, get_asgi_application
+
+# --- views, middleware and receivers used by the tests ---------------------------------------
+
+EVENTS: dict[str, Any] = {}
+
+
+async def plain(request: Any) -> HttpResponse:
+    return JsonResponse({"ok": True})
+
+
+async def uses_sync(request: Any) -> HttpResponse:
+    names = [await sync_to_async(lambda: threading.current_thread().name)() for _ in range(2)]
+    return JsonResponse({"threads": names})
+
+
+def sync_view(request: Any) -> HttpResponse:
+    return JsonResponse({"thread": threading.current_thread().name})
+
+
+async def wait_forever(request: Any) -> HttpResponse:
+    EVENTS["view_started"].set()
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        EVENTS["view_cancelled"] = True
+        raise
+    return HttpResponse("unreachable")
+
+
+async def body_length(request: Any) -> HttpResponse:
+    return HttpResponse(str(len(request.body)))
+
+
+async def where_am_i(request: Any) -> HttpResponse:
+    return JsonResponse(
+        {
+            "script_name": request.META["SCRIPT_NAME"],
+            "path_info": request.path_info,
+            "reversed": reverse("where"),
+        }
+    )
+
+
+async def interleave(request: Any, n: int) -> HttpResponse:
+    def record() -> None:
+        EVENTS["log"].append((threading.current_thread().name, n))
+
+    for _ in range(3):
+        await sync_to_async(record)()
+        await asyncio.sleep(0)
+    return HttpResponse("ok")
+
+
+async def stream(request: Any) -> StreamingHttpResponse:
+    async def chunks() -> Any:
+        for part in (b"one,", b"two,", b"three"):
+            yield part
+
+    return StreamingHttpResponse(chunks(), content_type="text/plain")
+
+
+urlpatterns = [
+    path("plain", plain),
+    path("uses-sync", uses_sync),
+    path("sync-view", sync_view),
+    path("wait", wait_forever),
+    path("body", body_length),
+    path("where", where_am_i, name="where"),
+    path("stream", stream),
+    path("interleave/<int:n>", interleave),
+]
+
+
+class SyncHeaderMiddleware(MiddlewareMixin):
+    def process_response(self, request: Any, response: HttpResponse) -> HttpResponse:
+        response["X-Sync-Middleware"] = threading.current_thread().name
+        return response
+
+
+@async_only_middleware
+def async_header_middleware(get_response: Callable[..., Any]) -> Callable[..., Any]:
+    async def middleware(request: Any) -> HttpResponse:
+        response: HttpResponse = await get_response(request)
+        response["X-Async-Middleware"] = threading.current_thread().name
+        return response
+
+    return middleware
+
+
+# --- harness ---------------------------------------------------------------------------------
+
+
+def run_on_fresh_loop(func: Callable[..., Any], *args: Any) -> Any:
+    """Run `func(*args)` on a new event loop in a new thread, like a server's loop thread."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(func(*args))
+        except BaseException as exc:  # handed back to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="test-loop")
+    thread.start()
+    thread.join(60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+async def request(
+    app: Any,
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    root_path: str = "",
+    disconnect_when: asyncio.Event | None = None,
+    chunks: list[bytes] | None = None,
+) -> dict[str, Any]:
+    """One request through `app`; returns status, headers, body and the raw messages."""
+    messages: list[dict[str, Any]] = []
+    done = asyncio.Event()
+    incoming = [{"type": "http.request", "body": c, "more_body": True} for c in chunks or []]
+    incoming.append({"type": "http.request", "body": body, "more_body": False})
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop(0)
+        if disconnect_when is not None:
+            await disconnect_when.wait()
+        else:
+            await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            done.set()
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": root_path + url,
+        "raw_path": (root_path + url).encode(),
+        "root_path": root_path,
+        "query_string": b"",
+        "headers": headers or [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    await app(scope, receive, send)
+    start = next((m for m in messages if m["type"] == "http.response.start"), None)
+    return {
+        "status": start["status"] if start else None,
+        "headers": start["headers"] if start else None,
+        "body": b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body"),
+        "messages": messages,
+    }
+
+
+def serve(app_factory: Callable[[], Any], url: str, **kwargs: Any) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        return await request(app_factory(), url, **kwargs)
+
+    return run_on_fresh_loop(go)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+def asgi_settings(settings: Any) -> Iterator[None]:
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = []
+    EVENTS.clear()
+    yield
+    EVENTS.clear()
+
+
+@pytest.fixture
+def thread_starts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of threads started from the test's loop thread (a spy; threads still start)."""
+    started: list[str] = []
+    original = threading.Thread.start
+
+    def start(self: threading.Thread) -> None:
+        if threading.current_thread().name == "test-loop":
+            started.append(self.name)
+        original(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    return started
+
+
+@pytest.fixture
+def receiver_calls() -> Iterator[list[tuple[str, str]]]:
+    """A third-party sync receiver on both signals, recording the thread it ran on."""
+    calls: list[tuple[str, str]] = []
+
+    def third_party(signal: Any, **kwargs: Any) -> None:
+        name = "started" if signal is signals.request_started else "finished"
+        calls.append((name, threading.current_thread().name))
+
+    signals.request_started.connect(third_party, weak=False)
+    signals.request_finished.connect(third_party, weak=False)
+    try:
+        yield calls
+    finally:
+        signals.request_started.disconnect(third_party)
+        signals.request_finished.disconnect(third_party)
+
+
+# --- the inline path -------------------------------------------------------------------------
+
+
+def test_async_view_with_django_receivers_only_starts_no_thread(thread_starts: list[str]) -> None:
+    handler = ASGIHandler()
+    response = serve(lambda: handler, "/plain")
+    assert response["status"] == 200
+    assert thread_starts == []
+    assert handler.path_counts == {"inline": 1}
+
+
+def test_stock_handler_starts_two_threads_for_the_same_request(thread_starts: list[str]) -> None:
+    # The control for the test above: the spy sees the stock handler's per-request threads.
+    serve(StockASGIHandler, "/plain")
+    assert len(thread_starts) == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["/plain", "/sync-view", "/uses-sync", "/body", "/where", "/stream", "/missing"]
+)
+def test_response_is_identical_to_the_stock_handlers(url: str) -> None:
+    stock = serve(StockASGIHandler, url, method="POST", body=b"12345")
+    ours = serve(ASGIHandler, url, method="POST", body=b"12345")
+    if url in ("/sync-view", "/uses-sync"):
+        # Thread names differ by construction; everything else must not.
+        stock["body"] = ours["body"] = b""
+    assert ours["status"] == stock["status"]
+    assert ours["headers"] == stock["headers"]
+    assert ours["body"] == stock["body"]
+    assert [m["type"] for m in ours["messages"]] == [m["type"] for m in stock["messages"]]
+
+
+def test_debug_log_names_the_path_each_request_took(caplog: pytest.LogCaptureFixture) -> None:
+    handler = ASGIHandler()
+    with caplog.at_level("DEBUG", logger="daf_drf.asgi"):
+        serve(lambda: handler, "/plain")
+        serve(lambda: handler, "/uses-sync")
+    messages = [r.getMessage() for r in caplog.records if r.name == "daf_drf.asgi"]
+    assert messages == [
+        "GET /plain took the inline path (request_started: inline, request_finished: inline)",
+        "GET /uses-sync took the stock path (request_started: inline, request_finished: stock)",
+    ]
+
+
+# --- falling back to Django's stock hops -----------------------------------------------------
+
+
+def test_sync_work_in_the_request_closes_the_response_on_its_thread(
+    thread_starts: list[str],
+) -> None:
+    handler = ASGIHandler()
+    response = serve(lambda: handler, "/uses-sync")
+    threads = json.loads(response["body"])["threads"]
+    # One thread for the request's sync work, the same for every call; no join thread is
+    # needed on the loop except asgiref's own for the per-request executor.
+    assert threads[0] == threads[1]
+    assert threads[0] != "test-loop"
+    assert handler.path_counts == {"stock": 1}
+
+
+def test_third_party_receiver_forces_the_stock_path_and_still_runs(
+    receiver_calls: list[tuple[str, str]],
+) -> None:
+    handler = ASGIHandler()
+    response = serve(lambda: handler, "/plain")
+    assert response["status"] == 200
+    assert [name for name, _ in receiver_calls] == ["started", "finished"]
+    # As with the stock handler, the receiver runs on the request's thread, not the loop.
+    assert {thread for _, thread in receiver_calls} != {"test-loop"}
+    assert receiver_calls[0][1] == receiver_calls[1][1]
+    assert handler.path_counts == {"stock": 1}
+
+
+def test_third_party_receiver_runs_on_the_same_thread_as_with_the_stock_handler(
+    receiver_calls: list[tuple[str, str]],
+) -> None:
+    serve(StockASGIHandler, "/plain")
+    stock_threads = {thread for _, thread in receiver_calls}
+    receiver_calls.clear()
+    serve(ASGIHandler, "/plain")
+    assert len(stock_threads) == len({thread for _, thread in receiver_calls}) == 1
+    assert "test-loop" not in stock_threads
+
+
+def test_async_receiver_forces_the_stock_path_and_runs() -> None:
+    calls: list[str] = []
+
+    async def async_receiver(**kwargs: Any) -> None:
+        calls.append("started")
+
+    signals.request_started.connect(async_receiver, weak=False)
+    try:
+        handler = ASGIHandler()
+        serve(lambda: handler, "/plain")
+    finally:
+        signals.request_started.disconnect(async_receiver)
+    assert calls == ["started"]
+    assert handler.path_counts == {"stock": 1}
+
+
+def test_sync_middleware_runs_in_the_requests_thread(settings: Any) -> None:
+    settings.MIDDLEWARE = [f"{__name__}.SyncHeaderMiddleware"]
+    handler = ASGIHandler()
+    response = serve(lambda: handler, "/plain")
+    headers = dict(response["headers"])
+    assert headers[b"X-Sync-Middleware"] not in (b"test-loop", b"")
+    assert handler.path_counts == {"stock": 1}
+
+
+def test_async_middleware_keeps_the_inline_path(settings: Any) -> None:
+    settings.MIDDLEWARE = [f"{__name__}.async_header_middleware"]
+    handler = ASGIHandler()
+    response = serve(lambda: handler, "/plain")
+    assert dict(response["headers"])[b"X-Async-Middleware"] == b"test-loop"
+    assert handler.path_counts == {"inline": 1}
+
+
+def test_streaming_response_streams_the_same_messages_and_closes_the_stock_way() -> None:
+    handler = ASGIHandler()
+    ours = serve(lambda: handler, "/stream")
+    stock = serve(StockASGIHandler, "/stream")
+    assert ours["messages"] == stock["messages"]
+    assert ours["body"] == b"one,two,three"
+    assert handler.path_counts == {"stock": 1}
+
+
+# --- disconnects, body limits, script prefix -------------------------------------------------
+
+
+@pytest.mark.parametrize("handler_class", [StockASGIHandler, ASGIHandler])
+def test_disconnect_cancels_the_view_and_sends_nothing(handler_class: type) -> None:
+    async def go() -> dict[str, Any]:
+        EVENTS["view_started"] = asyncio.Event()
+        return await request(handler_class(), "/wait", disconnect_when=EVENTS["view_started"])
+
+    response = run_on_fresh_loop(go)
+    assert EVENTS.get("view_cancelled") is True
+    assert response["messages"] == []
+
+
+def test_disconnect_of_a_cancelled_request_finishes_it_on_the_loop(
+    thread_starts: list[str],
+) -> None:
+    handler = ASGIHandler()
+
+    async def go() -> None:
+        EVENTS["view_started"] = asyncio.Event()
+        await request(handler, "/wait", disconnect_when=EVENTS["view_started"])
+
+    run_on_fresh_loop(go)
+    assert handler.path_counts == {"inline": 1}
+    assert thread_starts == []
+
+
+@pytest.mark.parametrize("handler_class", [StockASGIHandler, ASGIHandler])
+def test_disconnect_while_reading_the_body_never_starts_the_request(handler_class: type) -> None:
+    started: list[Any] = []
+
+    def on_started(**kwargs: Any) -> None:
+        started.append(kwargs)
+
+    async def go() -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        incoming = [{"type": "http.request", "body": b"x", "more_body": True}]
+
+        async def receive() -> dict[str, Any]:
+            return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/body", "headers": []}
+        await handler_class()(scope, receive, send)
+        return messages
+
+    signals.request_started.connect(on_started)
+    try:
+        assert run_on_fresh_loop(go) == []
+    finally:
+        signals.request_started.disconnect(on_started)
+    assert started == []
+
+
+@pytest.mark.parametrize("handler_class", [StockASGIHandler, ASGIHandler])
+def test_body_over_data_upload_max_memory_size_is_refused_as_stock(
+    handler_class: type, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    small = serve(handler_class, "/body", method="POST", body=b"0123456789")
+    big = serve(handler_class, "/body", method="POST", chunks=[b"0123456789"], body=b"X")
+    assert (small["status"], small["body"]) == (200, b"10")
+    assert big["status"] == 400
+
+
+@pytest.mark.parametrize("handler_class", [StockASGIHandler, ASGIHandler])
+def test_script_prefix_comes_from_root_path(handler_class: type) -> None:
+    response = serve(handler_class, "/where", root_path="/api")
+    assert json.loads(response["body"]) == {
+        "script_name": "/api",
+        "path_info": "/where",
+        "reversed": "/api/where",
+    }
+
+
+# --- the thread pool -------------------------------------------------------------------------
+
+
+def test_pool_runs_all_of_a_requests_sync_work_on_one_pooled_thread() -> None:
+    handler = ASGIHandler(thread_pool_size=2)
+    response = serve(lambda: handler, "/uses-sync")
+    threads = json.loads(response["body"])["threads"]
+    assert threads[0] == threads[1]
+    assert threads[0].startswith("daf_drf-asgi-")
+
+
+def test_pool_never_lends_a_thread_to_two_requests_at_once() -> None:
+    handler = ASGIHandler(thread_pool_size=4)
+    EVENTS["log"] = []
+
+    async def go() -> None:
+        await asyncio.gather(*(request(handler, f"/interleave/{n}") for n in range(32)))
+
+    run_on_fresh_loop(go)
+    per_thread: dict[str, list[int]] = {}
+    for thread, n in EVENTS["log"]:
+        per_thread.setdefault(thread, []).append(n)
+    assert len(EVENTS["log"]) == 96
+    assert all(thread.startswith("daf_drf-asgi-") for thread in per_thread)
+    assert len(per_thread) <= 4
+    for sequence in per_thread.values():
+        # Each request's calls form one contiguous run on its thread: no other request's
+        # call ran on that thread between them.
+        runs = [n for i, n in enumerate(sequence) if i == 0 or sequence[i - 1] != n]
+        assert len(runs) == len(set(runs))
+
+
+def test_pool_holds_at_most_its_size_plus_a_constant_at_256_concurrent_requests() -> None:
+    size = 8
+    handler = ASGIHandler(thread_pool_size=size)
+    peak = [0]
+
+    async def go() -> list[int]:
+        before = threading.active_count()
+
+        async def sample() -> None:
+            while not EVENTS.get("all_done"):
+                peak[0] = max(peak[0], threading.active_count())
+                await asyncio.sleep(0)
+
+        sampler = asyncio.ensure_future(sample())
+        statuses = [
+            r["status"]
+            for r in await asyncio.gather(*(request(handler, "/uses-sync") for _ in range(256)))
+        ]
+        EVENTS["all_done"] = True
+        await sampler
+        return [before, *statuses]
+
+    before, *statuses = run_on_fresh_loop(go)
+    assert statuses == [200] * 256
+    # The loop's own threads plus the pool: nothing per request.
+    assert peak[0] <= before + size + 2
+    assert handler.pool is not None
+    assert handler.pool.threads <= size
+
+
+def test_pool_is_not_used_under_a_sync_caller_whose_thread_must_serve_the_request() -> None:
+    # Django's test client runs requests from sync code (async_to_sync): thread-sensitive work
+    # belongs on that caller's thread (its test transaction), so the pool steps aside.
+    from asgiref.sync import async_to_sync
+
+    handler = ASGIHandler(thread_pool_size=2)
+
+    def from_sync_code() -> dict[str, Any]:
+        return async_to_sync(request)(handler, "/uses-sync")
+
+    outcome: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: outcome.update(r=from_sync_code()), name="caller")
+    thread.start()
+    thread.join(30)
+    assert json.loads(outcome["r"]["body"])["threads"] == ["caller", "caller"]
+
+
+# --- configuration and Django versions -------------------------------------------------------
+
+
+def test_installed_django_matches_a_known_handler_shape() -> None:
+    assert _asgi_compat.verify() in (_asgi_compat.HANDLE_TASKS, _asgi_compat.HANDLE_TASKGROUP)
+    assert check_asgi() == []
+
+
+def test_a_django_whose_handle_changed_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def changed_handle(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        await self.read_body(receive)
+
+    monkeypatch.setattr(StockASGIHandler, "handle", changed_handle)
+    with pytest.raises(ImproperlyConfigured, match=r"ASGIHandler\.handle"):
+        get_asgi_application()
+    assert [m.id for m in check_asgi()] == ["daf_drf.E050"]
+
+
+@pytest.mark.parametrize("size", [-1, 2.5, "4", True])
+def test_invalid_pool_size_is_a_configuration_error(size: Any, settings: Any) -> None:
+    settings.DAF_DRF = {"ASGI_THREAD_POOL_SIZE": size}
+    with pytest.raises(ImproperlyConfigured, match=r"daf_drf\.E051"):
+        ASGIHandler()
+    assert [m.id for m in check_asgi()] == ["daf_drf.E051"]
+
+
+def test_non_http_scope_is_refused_like_django() -> None:
+    async def go() -> None:
+        await ASGIHandler()({"type": "websocket"}, None, None)
+
+    with pytest.raises(ValueError, match="only handle ASGI/HTTP connections"):
+        run_on_fresh_loop(go)
+
+
+# --- database connections (subprocess, file SQLite) ------------------------------------------
+
+PROBE = Path(__file__).with_name("_asgi_db_probe.py")
+
+
+def run_probe(tmp_path: Path, scenario: str, **options: Any) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROBE.parent.parent),
+        "PROBE_DB": str(tmp_path / "probe.sqlite3"),
+        "PROBE_OPTIONS": json.dumps(options),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, str(PROBE), scenario],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("handler", ["stock", "entry", "pool"])
+def test_connection_opened_by_a_sync_hop_is_closed_in_its_own_thread(
+    tmp_path: Path, handler: str
+) -> None:
+    result = run_probe(tmp_path, "one_request", handler=handler, conn_max_age=0)
+    assert result["status"] == 200
+    assert result["closed_after_request"] is True
+    assert result["closed_on"] == [result["opened_on"]]
+
+
+@pytest.mark.parametrize("handler", ["stock", "entry", "pool"])
+def test_connection_is_kept_with_conn_max_age(tmp_path: Path, handler: str) -> None:
+    result = run_probe(tmp_path, "one_request", handler=handler, conn_max_age=60)
+    assert result["status"] == 200
+    assert result["closed_after_request"] is False
+    assert result["closed_on"] == []
+
+
+def test_pool_reuses_a_persistent_connection_on_its_thread(tmp_path: Path) -> None:
+    result = run_probe(tmp_path, "two_requests", handler="pool", conn_max_age=60)
+    assert result["threads"][0] == result["threads"][1]
+    assert result["connections"][0] == result["connections"][1]
+
+
+def test_pool_checks_old_connections_on_the_pooled_thread_when_bound(tmp_path: Path) -> None:
+    # Between the requests the thread's connection becomes obsolete; the start-of-request
+    # check must run on that thread (not only on the loop) and close it before the view runs.
+    result = run_probe(tmp_path, "two_requests", handler="pool", conn_max_age=60, expire=True)
+    assert result["threads"][0] == result["threads"][1]
+    assert result["connections"][0] != result["connections"][1]
+    assert result["closed_on"] == [result["threads"][0]]
