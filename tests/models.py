@@ -34,3 +34,19 @@ class AuditEntry(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+
+
+class Review(models.Model):
+    """A review of a book, with async attributes (daf_drf.serializers tests)."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
+    stars = models.PositiveSmallIntegerField()
+
+    @property
+    async def abook_title(self) -> str:
+        # An async property that queries the database: only awaitable on the loop.
+        book = await Book.objects.aget(pk=self.book_id)
+        return book.title
+
+    async def astars_label(self) -> str:
+        return "*" * self.stars
