@@ -11,7 +11,6 @@ import os
 from tests.settings import *  # noqa: F403
 
 ROOT_URLCONF = "tests.tasks_project.urls"
-INSTALLED_APPS = [*INSTALLED_APPS, "django_rq", "django_tasks_rq"]  # noqa: F405
 
 DATABASES = {
     "default": {
@@ -26,6 +25,7 @@ _backend = os.environ.get("DAF_DRF_TASKS_BACKEND", "immediate")
 if _backend == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif _backend == "rq":
+    INSTALLED_APPS = [*INSTALLED_APPS, "django_rq", "django_tasks_rq"]  # noqa: F405
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 else:
     from daf_drf._tasks_compat import TASKS_MODULE
