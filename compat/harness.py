@@ -42,9 +42,7 @@ _BOUND: dict[str, tuple[type, str]] = {
 }
 
 # The objects DRF bound at import time, captured before any test changes them.
-_IMPORT_TIME: dict[str, Any] = {
-    attr: owner.__dict__[attr] for attr, (owner, _) in _BOUND.items()
-}
+_IMPORT_TIME: dict[str, Any] = {attr: owner.__dict__[attr] for attr, (owner, _) in _BOUND.items()}
 _ROOTS = (views.APIView, pagination.BasePagination, throttling.BaseThrottle)
 
 

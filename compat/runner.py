@@ -163,11 +163,20 @@ class Runner:
             self.clock.reset()
             snapshots = []
             clients: dict[Any, AsyncClient] = {}
-            with project_settings(self.side.rest_framework, self.side.urlconf):
-                with self.clock.installed():
-                    for step in scenario.steps:
-                        self.clock.advance(step.advance)
-                        snapshots.append(Snapshot.of(await self.send(clients, step)))
+            with (
+                project_settings(self.side.rest_framework, self.side.urlconf),
+                self.clock.installed(),
+            ):
+                for step in scenario.steps:
+                    self.clock.advance(step.advance)
+                    try:
+                        response = await self.send(clients, step)
+                    except Exception as exc:
+                        # An exception that escapes the view: both sides must raise
+                        # the same one. The database may be unusable after it.
+                        snapshots.append(Snapshot(-1, (), f"{type(exc).__name__}: {exc}"))
+                        break
+                    snapshots.append(Snapshot.of(response))
             return snapshots
         finally:
             await sync_to_async(transaction.savepoint_rollback)(savepoint)

@@ -113,7 +113,7 @@ class BookSerializer(ModelSerializer):  # type: ignore[misc]
 
 
 def written_against(views: Any, decorators: Any) -> SimpleNamespace:
-    APIView = views.APIView  # noqa: N806 - the swapped import
+    APIView = views.APIView
 
     class AuthorList(APIView):  # type: ignore[misc, valid-type]
         authentication_classes = [TokenAuthentication]
@@ -161,7 +161,9 @@ def written_against(views: Any, decorators: Any) -> SimpleNamespace:
         return Response({"books": await Book.objects.acount()})
 
     return SimpleNamespace(
-        AuthorList=AuthorList, AuthorDetail=AuthorDetail, BookCreate=BookCreate,
+        AuthorList=AuthorList,
+        AuthorDetail=AuthorDetail,
+        BookCreate=BookCreate,
         book_count=book_count,
     )
 
@@ -225,8 +227,9 @@ class ImportSwapTests(TestCase):
         Author.objects.create(pk=1, name="ada")
         Author.objects.create(pk=2, name="turing")
 
-    async def _both(self, method: str, url: str, body: Any = None, token: str = "",
-                    **headers: str) -> tuple[Any, Any]:
+    async def _both(
+        self, method: str, url: str, body: Any = None, token: str = "", **headers: str
+    ) -> tuple[Any, Any]:
         answers = []
         for prefix in ("adrf", "daf"):
             savepoint = await sync_to_async(_savepoint)()
@@ -235,8 +238,11 @@ class ImportSwapTests(TestCase):
                 if token:
                     headers["Authorization"] = f"Token {token * 40}"
                 response = await client.generic(
-                    method, f"/{prefix}/{url}", data=json.dumps(body) if body is not None
-                    else "", content_type="application/json", headers=headers,
+                    method,
+                    f"/{prefix}/{url}",
+                    data=json.dumps(body) if body is not None else "",
+                    content_type="application/json",
+                    headers=headers,
                 )
                 answers.append((response.status_code, json.loads(response.content or b"null")))
             finally:
@@ -261,8 +267,9 @@ class ImportSwapTests(TestCase):
         await self.assertSame(403, "POST", "authors/", {"name": "knuth"}, token="r")
 
     async def test_negated_async_operand_in_a_composed_permission(self) -> None:
-        await self.assertSame(403, "POST", "authors/", {"name": "knuth"}, token="e",
-                              **{"X-Banned": "1"})
+        await self.assertSame(
+            403, "POST", "authors/", {"name": "knuth"}, token="e", **{"X-Banned": "1"}
+        )
 
     async def test_anonymous_write_is_refused_before_async_permissions(self) -> None:
         await self.assertSame(401, "POST", "authors/", {"name": "knuth"})

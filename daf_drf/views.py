@@ -19,6 +19,7 @@ import inspect
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connections, transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import exceptions as drf_exceptions
@@ -28,7 +29,7 @@ from rest_framework.response import Response
 
 from daf_drf import permissions as daf_permissions
 from daf_drf.exceptions import UserNotLoaded
-from daf_drf.hooks import HookNotAwaitable, call_hook, resolve_sync
+from daf_drf.hooks import HookNotAwaitable, call_hook, is_inline_safe, resolve_sync
 from daf_drf.request import Request
 from daf_drf.response import render_on_loop
 
@@ -66,6 +67,33 @@ def _noop(self: Any, request: Any) -> None:
     pass
 
 
+def _keep_outer_transaction(handler: Any) -> Any:
+    """
+    Wrap a sync `EXCEPTION_HANDLER` so that DRF's `set_rollback()` cannot poison a
+    transaction that is not the request's.
+
+    DRF's handler marks the innermost atomic block of every `ATOMIC_REQUESTS` database for
+    rollback. A daf_drf view runs outside any request transaction, so that block belongs to
+    someone else (a `TestCase`'s transaction, a caller's `atomic`), and every later query in it
+    would fail with `TransactionManagementError`. Marks that appear during the call are undone
+    in the thread the handler ran in; the hook rule (inline or one hop) is unchanged.
+    """
+    if inspect.iscoroutinefunction(handler):
+        return handler
+
+    def handle(exc: Exception, context: dict[str, Any]) -> Any:
+        clean = [c for c in connections.all(initialized_only=True) if not c.needs_rollback]
+        try:
+            return handler(exc, context)
+        finally:
+            for conn in clean:
+                if conn.settings_dict.get("ATOMIC_REQUESTS") and conn.in_atomic_block:
+                    conn.needs_rollback = False
+
+    handle.inline_safe = is_inline_safe(None, handler)  # type: ignore[attr-defined]
+    return handle
+
+
 def _sync_override(cls: type, sync_name: str, async_name: str) -> bool:
     """
     Whether `cls` overrides DRF's sync dispatch step `sync_name` without overriding its async
@@ -98,6 +126,18 @@ class APIView(drf_views.APIView):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         check_async_handlers(cls)
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        """
+        DRF's `as_view()`, exempted from `ATOMIC_REQUESTS` on every database: Django refuses
+        to wrap an async view in a transaction (`RuntimeError`), so a project that sets it
+        could not convert a single endpoint otherwise.
+        """
+        view = super().as_view(**initkwargs)
+        for alias in connections.settings:
+            transaction.non_atomic_requests(using=alias)(view)
+        return view
 
     # --- dispatch --------------------------------------------------------------------------
 
@@ -263,7 +303,7 @@ class APIView(drf_views.APIView):
 
         handler = self.get_exception_handler()
         context = self.get_exception_handler_context()
-        response = await call_hook(None, handler, exc, context)
+        response = await call_hook(None, _keep_outer_transaction(handler), exc, context)
         if response is None:
             self.raise_uncaught_exception(exc)
         response.exception = True

@@ -64,3 +64,6 @@ class ErrorLog(models.Model):
     status = models.PositiveSmallIntegerField()
     path = models.CharField(max_length=200)
     code = models.CharField(max_length=60, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.path}"

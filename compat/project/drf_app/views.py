@@ -13,8 +13,8 @@ from typing import Any
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.decorators import action, api_view, permission_classes, throttle_scope
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,8 +47,12 @@ class ProjectViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     """Projects: public ones for everybody, private ones for their owner."""
 
     serializer_class = ProjectSerializer
-    permission_classes = [IsAuthenticatedOrReadOnly, NotReadOnlyClient, IsOwnerOrReadOnly,
-                          ProjectQuota]
+    permission_classes = [
+        IsAuthenticatedOrReadOnly,
+        NotReadOnlyClient,
+        IsOwnerOrReadOnly,
+        ProjectQuota,
+    ]
     filterset_fields = ["is_public", "archived"]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "id"]
@@ -101,9 +105,7 @@ class ProjectStats(APIView):
     def get(self, request: Any, pk: int) -> Response:
         project = get_object_or_404(visible_projects(request.user), pk=pk)
         self.check_object_permissions(request, project)
-        counts = dict(
-            project.tickets.values_list("status").annotate(n=Count("id")).order_by()
-        )
+        counts = dict(project.tickets.values_list("status").annotate(n=Count("id")).order_by())
         return Response(
             {
                 "project": project.name,
