@@ -603,3 +603,72 @@ for _store_name, _store in STORES.items():
         globals()[_name] = type(
             _name, (_store, RateLimitHeaderBehaviour, ThrottleTestCase), {"side": _side}
         )
+
+
+# --- store outages through the HTTP stack ----------------------------------------------------
+
+
+class OutageBehaviour:
+    """A store that is down or silent never turns into a 500, on DRF and daf_drf views."""
+
+    store_url: str | None = None
+
+    def reset_store(self) -> None:
+        pass
+
+    @pytest.fixture(autouse=True)
+    def _down_store(self) -> Any:
+        from tests.test_backends_redis import BlackHole, free_port
+
+        if self.silent:
+            hole = BlackHole()
+            self.store_url = hole.url
+            yield
+            hole.close()
+        else:
+            self.store_url = f"redis://127.0.0.1:{free_port()}/0"
+            yield
+
+    async def get_with(self, failure: str) -> Any:
+        set_throttle_timer((User3MinRateThrottle,), 0)
+        settings = {"THROTTLE_STORE": self.store_url, "THROTTLE_FAILURE": failure,
+                    "THROTTLE_TIMEOUT": 0.2, "THROTTLE_FAILURE_RETRY_AFTER": 7}
+        with override_settings(DAF_DRF=settings):
+            return await self.get("min")
+
+    async def test_fail_open_admits(self) -> None:
+        response = await self.get_with("open")
+        assert response.status_code == 200
+
+    async def test_fail_closed_answers_429_with_the_configured_retry_after(self) -> None:
+        response = await self.get_with("closed")
+        assert (response.status_code, response["Retry-After"]) == (429, "7")
+
+
+for _silent in (False, True):
+    for _side in ("drf", "daf"):
+        _kind = "Silent" if _silent else "Refusing"
+        _name = f"TestOutageOf{_kind}RedisOn{_side.title()}View"
+        globals()[_name] = type(
+            _name, (OutageBehaviour, ThrottleTestCase), {"side": _side, "silent": _silent}
+        )
+
+
+class TestOutageOfASharedDjangoCache(ThrottleTestCase):
+    """The default store is DRF's cache; when that cache is down DRF answers 500, daf_drf not."""
+
+    def reset_store(self) -> None:
+        pass
+
+    async def test_dead_redis_cache_fails_open_and_closed_without_a_500(self) -> None:
+        from tests.test_backends_redis import free_port
+
+        set_throttle_timer((User3MinRateThrottle,), 0)
+        dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                            "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+        for side in ("drf", "daf"):
+            for failure, expected in (("open", 200), ("closed", 429)):
+                # DRF's `cache` attribute is a proxy to caches["default"]: it follows CACHES.
+                with override_settings(CACHES=dead, DAF_DRF={"THROTTLE_FAILURE": failure}):
+                    response = await self.async_client.get(f"/{side}/min/")
+                assert response.status_code == expected, (side, failure)

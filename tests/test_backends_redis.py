@@ -1,0 +1,373 @@
+"""
+The Redis store against a real redis-server: exactness, one round trip, TTLs, memory, clocks,
+event loops, and every way the server can fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from daf_drf.backends import StoreUnavailable
+from daf_drf.backends.redis import RedisStore, _redact, _sentinel_parts
+from daf_drf.hooks import inline_safe
+from daf_drf.throttling import SimpleRateThrottle
+
+pytestmark = pytest.mark.redis
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BlackHole:
+    """A TCP server on loopback that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = int(self.sock.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        # shutdown() wakes the accept() call; close() alone may leave it blocked.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self._thread.join(timeout=5)
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.fixture
+def black_hole() -> Iterator[BlackHole]:
+    server = BlackHole()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def store(clean_redis: str) -> Iterator[RedisStore]:
+    store = RedisStore(clean_redis, timeout=5.0, pool_size=50, key_prefix="test:")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def raw(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+# --- exactness ------------------------------------------------------------------------------
+
+
+class ExactThrottle(SimpleRateThrottle):
+    rate = "100/min"
+    scope = "exact"
+    store: str | None = None
+
+    @inline_safe
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return "exact-key"
+
+
+def a_request() -> Request:
+    return Request(APIRequestFactory().get("/"))
+
+
+async def gather_checks(n: int) -> list[bool]:
+    barrier = asyncio.Barrier(n)
+
+    async def one() -> bool:
+        throttle = ExactThrottle()
+        await barrier.wait()
+        return await throttle.aallow_request(a_request(), None)
+
+    return await asyncio.gather(*(one() for _ in range(n)))
+
+
+def test_1000_concurrent_async_checks_admit_exactly_100_twenty_runs_in_a_row(
+    clean_redis: str, settings: Any
+) -> None:
+    settings.DAF_DRF = {"THROTTLE_STORE": clean_redis, "THROTTLE_TIMEOUT": 10.0,
+                        "THROTTLE_FAILURE": "closed"}
+    client = raw(clean_redis)
+    for _run in range(20):
+        client.flushall()
+        results = asyncio.run(gather_checks(1000))
+        assert results.count(True) == 100
+    client.close()
+
+
+def test_sync_threads_and_async_callers_on_one_key_admit_exactly_the_limit(
+    clean_redis: str, settings: Any
+) -> None:
+    settings.DAF_DRF = {"THROTTLE_STORE": clean_redis, "THROTTLE_TIMEOUT": 10.0,
+                        "THROTTLE_FAILURE": "closed"}
+    threads_results: list[bool] = []
+    start = threading.Barrier(9)
+
+    def sync_caller() -> None:
+        start.wait()
+        for _ in range(50):
+            threads_results.append(ExactThrottle().allow_request(a_request(), None))
+
+    threads = [threading.Thread(target=sync_caller) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+
+    async def async_callers() -> list[bool]:
+        await asyncio.to_thread(start.wait)
+        return await gather_checks(400)
+
+    async_results = asyncio.run(async_callers())
+    for thread in threads:
+        thread.join()
+    assert len(threads_results) == 400
+    assert threads_results.count(True) + async_results.count(True) == 100
+
+
+# --- the script -----------------------------------------------------------------------------
+
+
+def test_one_round_trip_per_check(store: RedisStore, clean_redis: str) -> None:
+    store.hit("warm", 5, 60, None)  # connection setup (HELLO, CLIENT SETINFO) happens here
+    client = raw(clean_redis)
+    client.config_resetstat()
+    for _ in range(10):
+        store.hit("k", 5, 60, None)
+    stats = client.info("commandstats")
+    counted = {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
+    # commandstats also counts the commands the script itself calls; those never cross the
+    # network. Everything the client sent is the 10 EVALSHAs (plus this test's INFO).
+    sent_by_client = set(counted) - {"time", "lindex", "rpop", "llen", "lpush", "pexpire"}
+    assert sent_by_client == {"evalsha", "config|resetstat"}
+    assert counted["evalsha"] == 10
+    client.close()
+
+
+def test_noscript_falls_back_to_eval(store: RedisStore, clean_redis: str) -> None:
+    store.hit("k", 5, 60, None)
+    raw(clean_redis).script_flush()
+    decision = store.hit("k", 5, 60, None)
+    assert (decision.allowed, decision.count) == (True, 2)
+
+
+def test_denied_request_is_not_recorded(store: RedisStore) -> None:
+    for _ in range(3):
+        store.hit("k", 3, 60, 100.0)
+    denied = store.hit("k", 3, 60, 101.0)
+    assert (denied.allowed, denied.count, denied.oldest, denied.newest) == (False, 3, 100.0, 100.0)
+
+
+def test_window_slides_like_drfs_log(store: RedisStore) -> None:
+    store.hit("k", 2, 60, 0.0)
+    store.hit("k", 2, 60, 30.0)
+    assert not store.hit("k", 2, 60, 59.0).allowed
+    after = store.hit("k", 2, 60, 60.0)  # the entry at 0 is at the window's edge: dropped
+    assert (after.allowed, after.count, after.oldest, after.newest) == (True, 2, 30.0, 60.0)
+
+
+def test_every_key_has_a_ttl_of_the_window(store: RedisStore, clean_redis: str) -> None:
+    store.hit("a", 3, 60, None)
+    store.hit("b", 3, 86400, None)
+    client = raw(clean_redis)
+    for key in client.keys("*"):
+        assert client.ttl(key) > 0
+    assert 59 <= client.ttl("test:a") <= 60
+    assert 86399 <= client.ttl("test:b") <= 86400
+    client.close()
+
+
+def test_a_zero_rate_creates_no_key(store: RedisStore, clean_redis: str) -> None:
+    assert not store.hit("zero", 0, 60, None).allowed
+    assert raw(clean_redis).exists("test:zero") == 0
+
+
+def test_history_is_capped_at_num_requests(store: RedisStore, clean_redis: str) -> None:
+    for _ in range(250):
+        store.hit("k", 100, 60, 5.0)
+    assert raw(clean_redis).llen("test:k") == 100
+
+
+@pytest.mark.parametrize(("num", "limit_bytes"), [(100, 2_500), (1000, 24_000)])
+def test_memory_per_full_key_is_bounded(
+    store: RedisStore, clean_redis: str, num: int, limit_bytes: int
+) -> None:
+    for _ in range(num):
+        store.hit("k", num, 86400, None)
+    usage = raw(clean_redis).memory_usage("test:k")
+    assert usage is not None
+    assert usage < limit_bytes
+
+
+def test_server_clock_is_used_when_no_time_is_injected(store: RedisStore, clean_redis: str) -> None:
+    seconds, micros = raw(clean_redis).time()
+    decision = store.hit("k", 3, 60, None)
+    assert abs(decision.now - (seconds + micros / 1e6)) < 2
+
+
+def test_injected_time_is_used_as_is(store: RedisStore) -> None:
+    assert store.hit("k", 3, 60, 1234.5).now == 1234.5
+
+
+def test_throttle_uses_server_clock_unless_timer_is_overridden(clean_redis: str) -> None:
+    class ServerClock(SimpleRateThrottle):
+        rate = "3/min"
+
+    class Injected(SimpleRateThrottle):
+        rate = "3/min"
+
+        def timer(self) -> float:  # type: ignore[override]
+            return 42.0
+
+    store = RedisStore(clean_redis)
+    assert ServerClock()._now(store) is None
+    assert Injected()._now(store) == 42.0
+    store.close()
+
+
+# --- event loops ----------------------------------------------------------------------------
+
+
+def test_each_event_loop_gets_its_own_client_and_closes_it(store: RedisStore) -> None:
+    async def check() -> Any:
+        await store.ahit("k", 10, 60, None)
+        return await store.async_client()
+
+    first = asyncio.run(check())
+    second = asyncio.run(check())
+    assert first is not second
+    gc.collect()  # an unclosed connection would warn here, and warnings are errors
+    assert store.hit("k", 10, 60, None).count == 3
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+def test_refused_connection_is_unavailable_sync_and_async() -> None:
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5)
+    with pytest.raises(StoreUnavailable):
+        store.hit("k", 3, 60, None)
+    with pytest.raises(StoreUnavailable):
+        asyncio.run(store.ahit("k", 3, 60, None))
+
+
+def test_a_server_that_never_answers_is_unavailable_within_the_timeout(
+    black_hole: BlackHole,
+) -> None:
+    store = RedisStore(black_hole.url, timeout=0.2)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        store.hit("k", 3, 60, None)
+    with pytest.raises(StoreUnavailable):
+        asyncio.run(store.ahit("k", 3, 60, None))
+    # redis-py's own default would wait 5 s per attempt and retry three times.
+    assert time.monotonic() - started < 3
+    store.close()
+
+
+def test_an_exhausted_pool_is_an_outage_not_an_error(black_hole: BlackHole) -> None:
+    store = RedisStore(black_hole.url, timeout=0.2, pool_size=1)
+
+    async def two_at_once() -> list[Any]:
+        return await asyncio.gather(
+            store.ahit("k", 3, 60, None), store.ahit("k", 3, 60, None), return_exceptions=True
+        )
+
+    results = asyncio.run(two_at_once())
+    assert [type(r) for r in results] == [StoreUnavailable, StoreUnavailable]
+    store.close()
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port",
+         str(port), "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.02)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+def stop_redis(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_an_outage_is_logged_once_and_the_recovery_once(caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    server = start_redis(port)
+    store = RedisStore(f"redis://127.0.0.1:{port}/0", timeout=0.5)
+    try:
+        store.hit("k", 100, 60, None)
+        with caplog.at_level(logging.WARNING, logger="daf_drf.throttling"):
+            stop_redis(server)
+            for _ in range(3):
+                with pytest.raises(StoreUnavailable):
+                    store.hit("k", 100, 60, None)
+                with pytest.raises(StoreUnavailable):
+                    asyncio.run(store.ahit("k", 100, 60, None))
+            server = start_redis(port)
+            for _ in range(3):
+                assert store.hit("k", 100, 60, None).allowed
+    finally:
+        store.close()
+        stop_redis(server)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert "unavailable" in messages[0]
+    assert "available again" in messages[1]
+
+
+# --- URLs -----------------------------------------------------------------------------------
+
+
+def test_sentinel_url_names_nodes_service_and_db() -> None:
+    nodes, service, db, auth = _sentinel_parts("redis+sentinel://:pw@s1:26379,s2:26380/main/2")
+    assert (nodes, service, db, auth) == ([("s1", 26379), ("s2", 26380)], "main", 2,
+                                          {"password": "pw"})
+
+
+def test_passwords_never_reach_the_logs() -> None:
+    assert _redact("redis://user:secret@host:6379/0") == "redis://user:***@host:6379/0"
