@@ -13,4 +13,4 @@ class DafDrfConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing these modules registers their checks.
-        from daf_drf import checks, throttling_checks  # noqa: F401
+        from daf_drf import checks, permission_checks, throttling_checks  # noqa: F401

@@ -18,11 +18,14 @@ from typing import Any
 
 import pytest
 from adrf.permissions import AsyncBasePermission
+from adrf.views import APIView as AdrfAPIView
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Permission, User
 from django.test import TestCase, override_settings
 from django.urls import path
 from rest_framework import exceptions, serializers
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import (
     AllowAny,
@@ -35,10 +38,12 @@ from rest_framework.permissions import (
 from rest_framework.response import Response
 from rest_framework.schemas.openapi import SchemaGenerator
 from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView as DRFAPIView
 
 from daf_drf import permissions as daf_permissions
 from daf_drf.authentication import TokenAuthentication
 from daf_drf.hooks import inline_safe
+from daf_drf.permission_checks import check_async_hooks_on_drf_views
 from daf_drf.request import Request
 from daf_drf.views import APIView
 from tests.hops import ThreadHops
@@ -547,3 +552,77 @@ class TestProjectOperators(PermissionTestCase):
         response = await self.probe(holder)
         assert response.status_code == 200
         assert CALLS == ["logged-or", "sync-deny", "sync"]
+
+
+# --- system checks ----------------------------------------------------------------------------
+
+
+class DRFProbe(DRFAPIView):
+    authentication_classes: list[Any] = []
+
+    def get(self, request: Any) -> Response:
+        return Response({"ok": True})
+
+
+class AdrfProbe(AdrfAPIView):
+    authentication_classes: list[Any] = []
+
+    async def get(self, request: Any) -> Response:
+        return Response({"ok": True})
+
+
+def check_ids(*mounts: Any) -> list[str]:
+    module = types.ModuleType("tests.test_permissions_check_urls")
+    module.urlpatterns = [path(f"v{i}/", view) for i, view in enumerate(mounts)]  # type: ignore[attr-defined]
+    with override_settings(ROOT_URLCONF=module):
+        return [message.id for message in check_async_hooks_on_drf_views()]
+
+
+class TestSystemCheck:
+    def test_async_permission_on_a_drf_view_is_e010(self) -> None:
+        assert check_ids(DRFProbe.as_view(permission_classes=[AsyncQueryParam])) == ["daf_drf.E010"]
+
+    def test_decorated_async_permission_on_a_drf_view_is_e010(self) -> None:
+        assert check_ids(DRFProbe.as_view(permission_classes=[DecoratedAsync])) == ["daf_drf.E010"]
+
+    def test_async_operand_in_a_composite_on_a_drf_view_is_e010(self) -> None:
+        view = DRFProbe.as_view(permission_classes=[SyncCounter | ~AdrfQueryParam])
+        assert check_ids(view) == ["daf_drf.E010"]
+
+    def test_ahas_permission_only_on_a_drf_view_is_e010(self) -> None:
+        assert check_ids(DRFProbe.as_view(permission_classes=[OnlyAsyncSibling])) == [
+            "daf_drf.E010"
+        ]
+
+    def test_async_permission_on_daf_and_adrf_views_is_fine(self) -> None:
+        assert (
+            check_ids(
+                Probe.as_view(permission_classes=[AsyncQueryParam]),
+                AdrfProbe.as_view(permission_classes=[AsyncQueryParam]),
+            )
+            == []
+        )
+
+    def test_sync_permissions_on_a_drf_view_are_fine(self) -> None:
+        view = DRFProbe.as_view(permission_classes=[SyncCounter & IsAuthenticated])
+        assert check_ids(view) == []
+
+    def test_drf_api_view_function_with_an_async_permission_is_e010(self) -> None:
+        @api_view(["GET"])
+        @permission_classes([AsyncQueryParam])
+        def legacy(request: Any) -> Response:
+            return Response({})
+
+        assert check_ids(legacy) == ["daf_drf.E010"]
+
+    def test_async_only_authenticator_on_a_drf_view_is_e011(self) -> None:
+        class AsyncOnly(BaseAuthentication):
+            async def authenticate(self, request: Any) -> None:
+                return None
+
+        view = DRFProbe.as_view(authentication_classes=[AsyncOnly, TokenAuthentication])
+        assert check_ids(view) == ["daf_drf.E011"]
+
+    def test_daf_authenticators_on_a_drf_view_are_fine(self) -> None:
+        view = DRFProbe.as_view(authentication_classes=[TokenAuthentication])
+        assert check_ids(view) == []
