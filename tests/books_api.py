@@ -81,7 +81,7 @@ def count_hops() -> Iterator[list[str]]:
     original = SyncToAsync.__call__
 
     async def counting(self: SyncToAsync, *args: Any, **kwargs: Any) -> Any:  # type: ignore[type-arg]
-        calls.append(getattr(self.func, "__qualname__", repr(self.func)))
+        calls.append(getattr(self.func, "__qualname__", None) or type(self.func).__qualname__)
         return await original(self, *args, **kwargs)
 
     SyncToAsync.__call__ = counting  # type: ignore[method-assign]
