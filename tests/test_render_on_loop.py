@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pickle
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -133,11 +132,10 @@ urlpatterns = [
 
 
 @pytest.fixture(autouse=True)
-def render_settings(settings: Any) -> Iterator[None]:
+def render_settings(settings: Any) -> None:
     settings.ROOT_URLCONF = __name__
     settings.MIDDLEWARE = []
     SEEN.clear()
-    yield
 
 
 def serve(handler: Any, url: str, accept: bytes = b"application/json") -> dict[str, Any]:
