@@ -11,18 +11,23 @@ the limit must hold.
 
 from __future__ import annotations
 
+from typing import Any
+
 from asgiref.sync import sync_to_async
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.utils.connection import ConnectionProxy
 
 from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable
 
 __all__ = ["CacheStore", "drf_check", "is_in_process"]
 
 
-def is_in_process(cache: BaseCache) -> bool:
+def is_in_process(cache: Any) -> bool:
     """Whether `cache` lives in this process, so that calling it on the loop cannot block."""
+    if isinstance(cache, ConnectionProxy):  # `django.core.cache.cache`, DRF's default
+        cache = cache._connections[cache._alias]  # type: ignore[attr-defined]
     return isinstance(cache, LocMemCache | DummyCache)
 
 
