@@ -13,4 +13,9 @@ class DafDrfConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing these modules registers their checks.
-        from daf_drf import checks, permission_checks, throttling_checks  # noqa: F401
+        from daf_drf import (  # noqa: F401
+            checks,
+            permission_checks,
+            throttling_checks,
+            transaction,
+        )

@@ -40,7 +40,6 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.checks import CheckMessage, Warning, register
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -121,7 +120,7 @@ def mark_non_atomic(view: F) -> F:
 @register()
 def check_atomic_requests(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W040: `ATOMIC_REQUESTS` does not wrap daf_drf's async views."""
-    aliases = [a for a, db in settings.DATABASES.items() if db.get("ATOMIC_REQUESTS")]
+    aliases = _atomic_request_aliases()
     if not aliases:
         return []
     return [
