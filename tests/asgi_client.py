@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.handlers.asgi import ASGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 
 @dataclass
@@ -93,5 +95,13 @@ async def asgi_request(
         if message["type"] == "http.response.body" and not message.get("more_body", False):
             complete.set()
 
-    await asyncio.wait_for(app(scope, receive, send), timeout=20)
+    # As Django's own test client does: the test database connection belongs to the test, so
+    # the handler must not close it at request start and end.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        await asyncio.wait_for(app(scope, receive, send), timeout=20)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return result
