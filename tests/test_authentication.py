@@ -124,6 +124,11 @@ class DecoratedAsyncAuthentication(drf_authentication.BaseAuthentication):
         return (await User.objects.aget(username=name), "decorated")
 
 
+class IsAuthenticatedAsync(BasePermission):
+    async def has_permission(self, request: Any, view: Any) -> bool:
+        return bool((await request.auser()).is_authenticated)
+
+
 def view(cls: type, *authenticators: type) -> Any:
     return cls.as_view(authentication_classes=list(authenticators))
 
@@ -145,6 +150,13 @@ urlpatterns = [
         view(WhoAmI, authentication.TokenAuthentication, authentication.SessionAuthentication),
     ),
     path("lazy/", view(LazyView, authentication.TokenAuthentication)),
+    path(
+        "token-async-permission/",
+        WhoAmI.as_view(
+            authentication_classes=[authentication.TokenAuthentication],
+            permission_classes=[IsAuthenticatedAsync],
+        ),
+    ),
     path(
         "drf/",
         DRFWhoAmI.as_view(
@@ -201,6 +213,20 @@ class TestTokenAuthentication(AuthenticationTestCase):
         # `aget()` is Django's async ORM, which itself runs the query in one hop; daf_drf adds
         # none (the authenticator, IsAuthenticated and the exception handler run on the loop).
         assert hops.names(inside=True) == ["QuerySet.get"]
+
+    async def test_token_with_an_async_permission_adds_no_hop_of_daf_drfs(self) -> None:
+        with ThreadHops() as hops:
+            response = await self.async_client.get(
+                "/token-async-permission/", headers=authz(f"Token {self.token.key}")
+            )
+        assert response.status_code == 200
+        assert hops.names(inside=True) == ["QuerySet.get"]  # Django's aget(), nothing else
+
+    async def test_anonymous_request_with_token_authentication_makes_no_hop(self) -> None:
+        with ThreadHops() as hops:
+            response = await self.async_client.get("/token-async-permission/")
+        assert response.status_code == 401
+        assert hops.names(inside=True) == []
 
     async def test_unknown_token_is_401_invalid_token(self) -> None:
         response = await self.async_client.get("/token/", headers=authz("Token nope"))
