@@ -273,7 +273,7 @@ class TaskStatusView(APIView):
         """Load the result from its backend (one thread hop), or 404 if it is gone."""
         try:
             backend = task_backends[alias]
-        except Exception as exc:  # InvalidTaskBackend: the alias left TASKS since enqueue.
+        except ImproperlyConfigured as exc:  # The alias left TASKS since the enqueue.
             raise NotFound() from exc
         if not getattr(backend, "supports_get_result", False):
             local = _local_results.get(alias, task_id)
