@@ -53,7 +53,6 @@ from rest_framework import pagination as drf_pagination
 from daf_drf import mixins
 from daf_drf.mixins import LOOKUP_HOOKS
 from daf_drf.hooks import call_hook, is_inline_safe
-from daf_drf.transaction import mark_non_atomic
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
 
@@ -109,11 +108,6 @@ def _raw(func: Any) -> Any:
 
 class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
-
-    @classmethod
-    def as_view(cls, **initkwargs: Any) -> Any:
-        """DRF's `as_view()`, exempted from `ATOMIC_REQUESTS` (see `daf_drf.transaction`)."""
-        return mark_non_atomic(super().as_view(**initkwargs))
 
     def runs_in_one_hop(self, hooks: tuple[str, ...]) -> bool:
         """Whether every hook in `hooks` is sync and its async sibling is daf_drf's own."""
