@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+# The throwaway redis-server of the run (tests/conftest.py), for the Redis throttle tests.
+from tests.conftest import clean_redis, redis_url  # noqa: F401
+
 PROJECT_MODULES = (
     "compat.project.drf_app.views",
     "compat.project.daf_app.views",
@@ -21,6 +24,7 @@ PROJECT_MODULES = (
     "compat.project.urls_drf",
     "compat.project.urls_daf",
     "compat.project.mixed_urls",
+    "compat.project.urls_mixed",
 )
 
 

@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from compat.project.drf_app.models import Label, Project, Ticket
 from compat.runner import (
+    STATS,
     Scenario,
     compare,
     delete,
@@ -514,6 +515,8 @@ class DifferentialSuite(TestCase):
 def _make_test(scenario: Scenario) -> Any:
     async def test(self: DifferentialSuite) -> None:
         oracle, migrated = await compare(scenario, TOKENS)
+        STATS["scenarios"] += 1
+        STATS["requests"] += len(scenario.steps)
         report = differences(scenario, oracle, migrated)
         assert not report, f"\n{report}"
 
