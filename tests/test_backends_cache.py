@@ -121,7 +121,7 @@ def test_an_in_process_cache_is_called_inline_on_the_loop() -> None:
     setting = {"default": {"BACKEND": "tests.test_backends_cache.RecordingLocMem"}}
     with override_settings(CACHES=setting):
         loop_thread = check_on_loop()
-    assert THREADS == [loop_thread]
+    assert [loop_thread] == THREADS
 
 
 def test_a_network_or_disk_cache_is_called_in_one_thread_hop(tmp_path: Any) -> None:

@@ -6,6 +6,7 @@ event loops, and every way the server can fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import shutil
@@ -59,10 +60,8 @@ class BlackHole:
 
     def close(self) -> None:
         # shutdown() wakes the accept() call; close() alone may leave it blocked.
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.sock.close()
         self._thread.join(timeout=5)
         for conn in self.accepted:
