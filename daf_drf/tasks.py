@@ -422,10 +422,35 @@ def check_fire_and_forget_limit(app_configs: Any = None, **kwargs: Any) -> list[
     ]
 
 
-@checks.register()
+def _routes_task_status(patterns: Any) -> bool:
+    """Whether the URL patterns route a `TaskStatusView` anywhere."""
+    for pattern in patterns:
+        nested = getattr(pattern, "url_patterns", None)
+        if nested is not None:
+            if _routes_task_status(nested):
+                return True
+            continue
+        callback = getattr(pattern, "callback", None)
+        view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, TaskStatusView):
+            return True
+    return False
+
+
+def _status_view_is_routed() -> bool:
+    from django.urls import get_resolver
+
+    return _routes_task_status(get_resolver().url_patterns)
+
+
+# Both checks stay silent in a project that does not route the status view: it does not use
+# the status endpoint, and `enqueue_response()` explains a missing route when it is called.
+
+
+@checks.register(checks.Tags.urls)
 def check_task_backends(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """daf_drf.W060: in production, a backend that cannot fetch results breaks the status view."""
-    if settings.DEBUG:
+    if settings.DEBUG or not _status_view_is_routed():
         return []
     messages: list[Any] = []
     for alias in task_backends.settings:
@@ -448,18 +473,22 @@ def check_task_backends(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
 @checks.register(checks.Tags.urls)
 def check_task_status_url(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """daf_drf.W061: `TASK_STATUS_URL_NAME` must name a route taking `task_id`."""
+    """daf_drf.W061: a routed `TaskStatusView` must be named `TASK_STATUS_URL_NAME`."""
     from django.urls import reverse as django_reverse
 
+    if not _status_view_is_routed():
+        return []
     url_name = daf_settings.TASK_STATUS_URL_NAME
     try:
         django_reverse(url_name, kwargs={"task_id": "x"})
     except NoReverseMatch:
         return [
             checks.Warning(
-                f'DAF_DRF["TASK_STATUS_URL_NAME"] is {url_name!r}, but no URL with that name '
-                "takes a `task_id`; enqueue_response() cannot build its Location header.",
-                hint="Add `*task_status_urlpatterns()` from daf_drf.tasks to your URLconf.",
+                f'A TaskStatusView is routed, but DAF_DRF["TASK_STATUS_URL_NAME"] is '
+                f"{url_name!r}, which names no URL taking a `task_id`; enqueue_response() "
+                "cannot build its Location header.",
+                hint="Route it with `*task_status_urlpatterns()` from daf_drf.tasks, or set "
+                "TASK_STATUS_URL_NAME to the name you gave it (with its namespace).",
                 id="daf_drf.W061",
             )
         ]

@@ -28,6 +28,7 @@ import daf_drf.tasks as tasks_module
 from daf_drf._tasks_compat import TASKS_MODULE
 from daf_drf.tasks import (
     TaskArgumentError,
+    TaskStatusView,
     aenqueue,
     check_fire_and_forget_limit,
     check_task_backends,
@@ -332,6 +333,10 @@ class FireAndForgetTests(SimpleTestCase):
 # --- system checks and public surface -----------------------------------------------------------
 
 
+class MisnamedStatusURLs:
+    urlpatterns = [path("jobs/<str:task_id>/", TaskStatusView.as_view(), name="job-status")]
+
+
 class TaskChecksTests(SimpleTestCase):
     def test_positive_fire_and_forget_limit_passes(self) -> None:
         with override_settings(DAF_DRF={"FIRE_AND_FORGET_LIMIT": 5}):
@@ -342,21 +347,30 @@ class TaskChecksTests(SimpleTestCase):
             with self.subTest(bad=bad), override_settings(DAF_DRF={"FIRE_AND_FORGET_LIMIT": bad}):
                 assert [m.id for m in check_fire_and_forget_limit()] == ["daf_drf.E060"]
 
-    @override_settings(TASKS=IMMEDIATE, DEBUG=False)
+    @override_settings(ROOT_URLCONF="tests.tasks_project.urls", TASKS=IMMEDIATE, DEBUG=False)
     def test_backend_without_results_in_production_is_w060(self) -> None:
         assert [m.id for m in check_task_backends()] == ["daf_drf.W060"]
 
-    @override_settings(TASKS=DATABASE, DEBUG=False)
+    @override_settings(ROOT_URLCONF="tests.tasks_project.urls", TASKS=DATABASE, DEBUG=False)
     def test_backend_with_results_passes(self) -> None:
         assert check_task_backends() == []
 
-    @override_settings(ROOT_URLCONF="tests.urls")
-    def test_missing_status_route_is_w061(self) -> None:
-        assert [m.id for m in check_task_status_url()] == ["daf_drf.W061"]
+    @override_settings(ROOT_URLCONF="tests.tasks_project.urls", TASKS=IMMEDIATE, DEBUG=True)
+    def test_backend_without_results_in_development_passes(self) -> None:
+        assert check_task_backends() == []
 
     @override_settings(ROOT_URLCONF="tests.tasks_project.urls")
     def test_status_route_from_the_helper_passes(self) -> None:
         assert check_task_status_url() == []
+
+    @override_settings(ROOT_URLCONF=MisnamedStatusURLs)
+    def test_status_view_routed_under_another_name_is_w061(self) -> None:
+        assert [m.id for m in check_task_status_url()] == ["daf_drf.W061"]
+
+    @override_settings(ROOT_URLCONF="tests.urls", TASKS=IMMEDIATE, DEBUG=False)
+    def test_a_project_without_the_status_view_gets_no_task_warnings(self) -> None:
+        assert check_task_status_url() == []
+        assert check_task_backends() == []
 
 
 def test_public_names_are_pinned() -> None:
