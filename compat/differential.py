@@ -129,7 +129,7 @@ class Advance:
 
 
 class Scenario:
-    """A scripted list of `Call` and `Advance` steps, built fluently: `Scenario().get().post(...)`."""
+    """A scripted list of `Call` and `Advance` steps: `Scenario().get().advance(60).get()`."""
 
     def __init__(self, steps: Iterable[Call | Advance] = ()) -> None:
         self.steps: list[Call | Advance] = list(steps)

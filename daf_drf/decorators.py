@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rest_framework.decorators import (
+from rest_framework.decorators import (  # type: ignore[attr-defined]
     _check_decorator_order,
     action,
     authentication_classes,
@@ -90,9 +90,7 @@ def api_view(
     if inspect.isfunction(methods):
         raise TypeError("@api_view missing list of allowed HTTP methods")
     if not isinstance(methods, list | tuple):
-        raise TypeError(
-            f"@api_view expected a list of strings, received {type(methods).__name__}"
-        )
+        raise TypeError(f"@api_view expected a list of strings, received {type(methods).__name__}")
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         if not inspect.iscoroutinefunction(func):
@@ -116,6 +114,6 @@ def api_view(
         attrs["throttle_scope"] = getattr(func, "throttle_scope", None)
         wrapped = type(func.__name__, (APIView,), attrs)
         wrapped.__qualname__ = func.__qualname__
-        return wrapped.as_view()
+        return wrapped.as_view()  # type: ignore[attr-defined,no-any-return]
 
     return decorator

@@ -11,6 +11,7 @@ synchronously, as in DRF.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -73,7 +74,7 @@ class Request(drf_request.Request):
     @auth.setter
     def auth(self, value: Any) -> None:
         self._auth = value
-        self._request.auth = value
+        self._request.auth = value  # type: ignore[attr-defined]
 
     @property
     def successful_authenticator(self) -> Any:
@@ -99,24 +100,24 @@ class Request(drf_request.Request):
     def _authenticate(self) -> None:
         # DRF's loop, for worker threads and sync call sites; an async authenticator's
         # result is awaited through async_to_sync, never taken as a (user, auth) tuple.
-        for authenticator in self.authenticators:
+        for authenticator in self.authenticators or ():
             try:
                 result = resolve_sync(
                     authenticator.authenticate(self),
                     what=f"{type(authenticator).__name__}.authenticate",
                 )
             except drf_exceptions.APIException:
-                self._not_authenticated()
+                self._not_authenticated()  # type: ignore[attr-defined]
                 raise
             if result is not None:
                 self._authenticator = authenticator
                 self.user, self.auth = result
                 return
-        self._not_authenticated()
+        self._not_authenticated()  # type: ignore[attr-defined]
 
     async def _aauthenticate(self) -> None:
         """Authenticate on the event loop: `aauthenticate` if present, else the hook rule."""
-        for authenticator in self.authenticators:
+        for authenticator in self.authenticators or ():
             try:
                 aauthenticate = getattr(authenticator, "aauthenticate", None)
                 if aauthenticate is not None:
@@ -124,13 +125,13 @@ class Request(drf_request.Request):
                 else:
                     result = await call_hook(authenticator, authenticator.authenticate, self)
             except drf_exceptions.APIException:
-                self._not_authenticated()
+                self._not_authenticated()  # type: ignore[attr-defined]
                 raise
             if result is not None:
                 self._authenticator = authenticator
                 self.user, self.auth = result
                 return
-        self._not_authenticated()
+        self._not_authenticated()  # type: ignore[attr-defined]
 
     # --- parsing ---------------------------------------------------------------------------
 
@@ -141,11 +142,10 @@ class Request(drf_request.Request):
                 # Django enforce DATA_UPLOAD_MAX_MEMORY_SIZE; read it first so that older DRF
                 # versions enforce it too. Streaming parsers (multipart, file uploads) keep
                 # streaming, as in DRF.
-                try:
+                # Already read by a middleware: DRF's own handling applies.
+                with suppress(RawPostDataException):
                     self._request.body  # noqa: B018
-                except RawPostDataException:
-                    pass  # read by a middleware already; DRF's own handling applies
-            return super()._parse()  # type: ignore[no-any-return]
+            return super()._parse()  # type: ignore[misc,no-any-return]
         except RequestDataTooBig as exc:
             self._empty_data()
             raise PayloadTooLarge() from exc
@@ -154,12 +154,12 @@ class Request(drf_request.Request):
             raise ParseError("Parse error - the request body is nested too deeply.") from exc
 
     def _parses_whole_body(self) -> bool:
-        if not self.content_type or self._request._read_started:
+        if not self.content_type or self._request._read_started:  # type: ignore[attr-defined]
             return False
-        parser = self.negotiator.select_parser(self, self.parsers)
+        parser = self.negotiator.select_parser(self, self.parsers or [])  # type: ignore[union-attr]
         return isinstance(parser, JSONParser | FormParser)
 
     def _empty_data(self) -> None:
-        self._data = QueryDict("", encoding=self._request._encoding)
-        self._files = MultiValueDict()
+        self._data = QueryDict("", encoding=self._request._encoding)  # type: ignore[attr-defined]
+        self._files: MultiValueDict[str, Any] = MultiValueDict()
         self._full_data = self._data

@@ -99,10 +99,9 @@ def _sync_override(cls: type, sync_name: str, async_name: str) -> bool:
     Whether `cls` overrides DRF's sync dispatch step `sync_name` without overriding its async
     twin: such an override is honoured (in a thread hop) instead of silently skipped.
     """
-    return (
-        getattr(cls, async_name) is getattr(APIView, async_name)
-        and getattr(cls, sync_name) is not getattr(APIView, sync_name)
-    )
+    return getattr(cls, async_name) is getattr(APIView, async_name) and getattr(
+        cls, sync_name
+    ) is not getattr(APIView, sync_name)
 
 
 class APIView(drf_views.APIView):
@@ -180,7 +179,7 @@ class APIView(drf_views.APIView):
             else:
                 response = await self.ahandle_exception(exc)
 
-        response = self.finalize_response(request, response, *args, **kwargs)
+        response = self.finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
         # Django would render a DRF Response in a thread; a pure renderer renders on the loop.
         self.response = render_on_loop(response)
         return self.response
@@ -287,7 +286,7 @@ class APIView(drf_views.APIView):
         if durations:
             # Filter out `None` values which may happen in case of config / rate changes.
             valid = [d for d in durations if d is not None]
-            self.throttled(request, max(valid, default=None))
+            self.throttled(request, max(valid, default=None))  # type: ignore[arg-type]
 
     async def ahandle_exception(self, exc: Exception) -> HttpResponseBase:
         """
@@ -297,7 +296,7 @@ class APIView(drf_views.APIView):
         if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
             auth_header = self.get_authenticate_header(self.request)
             if auth_header:
-                exc.auth_header = auth_header  # type: ignore[attr-defined]
+                exc.auth_header = auth_header  # type: ignore[union-attr]
             else:
                 exc.status_code = 403
 
@@ -311,16 +310,16 @@ class APIView(drf_views.APIView):
 
     # --- DRF's sync call sites ---------------------------------------------------------------
 
-    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
         # DRF's `handle_exception`, for a subclass's sync override that calls `super()` (it
         # runs in a worker thread): an async `EXCEPTION_HANDLER` is awaited there.
         if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
             auth_header = self.get_authenticate_header(self.request)
             if auth_header:
-                exc.auth_header = auth_header  # type: ignore[attr-defined]
+                exc.auth_header = auth_header  # type: ignore[union-attr]
             else:
                 exc.status_code = 403
-        handler = self.get_exception_handler()
+        handler = _keep_outer_transaction(self.get_exception_handler())
         response = resolve_sync(
             handler(exc, self.get_exception_handler_context()), what="EXCEPTION_HANDLER"
         )
@@ -360,10 +359,10 @@ class APIView(drf_views.APIView):
             except HookNotAwaitable:
                 allowed = False
             if not allowed:
-                durations.append(throttle.wait())
+                durations.append(resolve_sync(throttle.wait(), what="wait"))
         if durations:
             valid = [d for d in durations if d is not None]
-            self.throttled(request, max(valid, default=None))
+            self.throttled(request, max(valid, default=None))  # type: ignore[arg-type]
 
     async def options(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
         """
@@ -373,7 +372,7 @@ class APIView(drf_views.APIView):
         """
         if self.metadata_class is None:
             return self.http_method_not_allowed(request, *args, **kwargs)  # type: ignore[no-any-return]
-        metadata = self.metadata_class()
+        metadata = self.metadata_class()  # type: ignore[operator]
         if type(metadata) is SimpleMetadata and not hasattr(self, "get_serializer"):
             data = metadata.determine_metadata(request, self)
         else:

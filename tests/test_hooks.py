@@ -165,6 +165,6 @@ async def test_resolve_sync_awaits_an_awaitable_from_a_worker_thread() -> None:
 @pytest.mark.asyncio
 async def test_resolve_sync_on_the_loop_closes_the_coroutine_and_raises() -> None:
     coroutine = async_answer()
-    with pytest.raises(HookNotAwaitable, match="Perm.has_permission"):
+    with pytest.raises(HookNotAwaitable, match=r"Perm\.has_permission"):
         resolve_sync(coroutine, what="Perm.has_permission")
     assert coroutine.cr_frame is None  # closed: no "never awaited" warning
