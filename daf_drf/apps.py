@@ -19,3 +19,8 @@ class DafDrfConfig(AppConfig):
             throttling_checks,
             transaction,
         )
+
+        try:
+            from daf_drf import tasks  # noqa: F401  (E060, W060, W061)
+        except ImportError:  # No Tasks framework: Django 5.2 without the django-tasks backport.
+            pass
