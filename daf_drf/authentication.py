@@ -79,9 +79,10 @@ def _split_credentials(request: Any, scheme: bytes, kind: str) -> bytes | None:
     """
     Return the credentials of an `Authorization: <scheme> <credentials>` header, `None` if the
     header is for another scheme, and raise DRF's `AuthenticationFailed` messages otherwise.
+    `scheme` is lowercase, compared with the header's lowercased scheme as DRF compares them.
     """
     auth = get_authorization_header(request).split()
-    if not auth or auth[0].lower() != scheme.lower():
+    if not auth or auth[0].lower() != scheme:
         return None
     if len(auth) == 1:
         if kind == "basic":
@@ -183,7 +184,7 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
         """Return `(token.user, token)` for a valid token header, `None` for other schemes."""
         if _overridden(self, "authenticate", TokenAuthentication):
             return await call_hook(self, self.authenticate, request)  # type: ignore[no-any-return]
-        raw = _split_credentials(request, self.keyword.encode(), "token")
+        raw = _split_credentials(request, self.keyword.lower().encode(), "token")
         if raw is None:
             return None
         try:

@@ -215,7 +215,7 @@ def _sync_method(permission: Any, name: str) -> Any:
 
 
 def _resolve(permission: Any, method: Any, *args: Any) -> bool:
-    what = f"{type(permission).__name__}.{method.__name__}"
+    what = f"{type(permission).__name__}.{getattr(method, '__name__', 'has_permission')}"
     result = method(*args)
     while inspect.isawaitable(result):
         result = resolve_sync(result, what=what)
