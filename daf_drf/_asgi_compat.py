@@ -24,6 +24,10 @@ import django
 from django.core import signals
 from django.core.exceptions import ImproperlyConfigured
 
+# Django's class as imported now, before anything (a test harness, another library) replaces
+# the module attribute: it is the class daf_drf.asgi.ASGIHandler inherits from.
+from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
+
 __all__ = ["HANDLE_TASKGROUP", "HANDLE_TASKS", "fingerprint", "relied_on", "verify"]
 
 # The two shapes of `ASGIHandler.handle()`: 5.2 and 6.0 race two tasks with `asyncio.wait`;
@@ -43,20 +47,23 @@ def fingerprint_source(source: str) -> str:
 
 def fingerprint(func: Callable[..., Any]) -> str:
     """Fingerprint of a function's source, as read by `inspect.getsource`."""
-    return fingerprint_source(inspect.getsource(func))
+    try:
+        return fingerprint_source(inspect.getsource(func))
+    except (OSError, TypeError):
+        # No source to check (a bytecode-only install): treated as changed.
+        return "source-unavailable"
 
 
 def relied_on() -> dict[str, Callable[..., Any]]:
     """The Django functions whose bodies the fast path was written against, by dotted name."""
     from django.core.cache import close_caches
-    from django.core.handlers.asgi import ASGIHandler
     from django.core.handlers.base import reset_urlconf
     from django.db import close_old_connections, reset_queries
     from django.http.response import HttpResponseBase
 
     return {
-        "django.core.handlers.asgi.ASGIHandler.__call__": ASGIHandler.__call__,
-        "django.core.handlers.asgi.ASGIHandler.handle": ASGIHandler.handle,
+        "django.core.handlers.asgi.ASGIHandler.__call__": DjangoASGIHandler.__call__,
+        "django.core.handlers.asgi.ASGIHandler.handle": DjangoASGIHandler.handle,
         "django.http.response.HttpResponseBase.close": HttpResponseBase.close,
         "django.db.close_old_connections": close_old_connections,
         "django.db.reset_queries": reset_queries,

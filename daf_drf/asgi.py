@@ -143,9 +143,13 @@ class ASGIHandler(django_asgi.ASGIHandler):
     also logged at DEBUG level on the `daf_drf.asgi` logger.
     """
 
+    # Class-level defaults keep subclasses that skip `__init__` working (Django's
+    # `ASGIStaticFilesHandler` wraps an application and never calls it).
+    pool: ThreadPool | None = None
+    _handle: Any = None
+
     def __init__(self, *, thread_pool_size: int | None = None) -> None:
-        shape = _asgi_compat.verify()
-        self._handle = _SHAPES[shape]
+        self._handle = _SHAPES[_asgi_compat.verify()]
         super().__init__()
         size = daf_settings.ASGI_THREAD_POOL_SIZE if thread_pool_size is None else thread_pool_size
         problem = _pool_problem(size)
@@ -176,7 +180,8 @@ class ASGIHandler(django_asgi.ASGIHandler):
         finally:
             _state.reset(token)
             path = "inline" if state.start == state.finish == "inline" else "stock"
-            self.path_counts[path] += 1
+            counts: Counter[str] = self.__dict__.setdefault("path_counts", Counter())
+            counts[path] += 1
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s %s took the %s path (request_started: %s, request_finished: %s)",
@@ -188,7 +193,10 @@ class ASGIHandler(django_asgi.ASGIHandler):
                 )
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        await self._handle(self, scope, receive, send)
+        handle = self._handle
+        if handle is None:
+            handle = self._handle = _SHAPES[_asgi_compat.verify()]
+        await handle(self, scope, receive, send)
 
     # --- the three hops of Django's handle() -------------------------------------------------
 
