@@ -462,6 +462,13 @@ class TestDRFSyncCallSites(PermissionTestCase):
         await sync_to_async(view.check_permissions)(request)  # no exception: granted
         assert CALLS == ["async"]
 
+    async def test_adrf_operators_in_a_worker_thread_are_awaited_in_order(self) -> None:
+        view = Probe(permission_classes=[AdrfQueryParam | AdrfAlways])
+        request = Request(APIRequestFactory().get("/"), authenticators=[])
+        await request.auser()
+        await sync_to_async(view.check_permissions)(request)  # granted by the second operand
+        assert CALLS == ["adrf", "adrf-always"]
+
     def test_ahas_permission_sibling_decides_at_sync_call_sites(self) -> None:
         view = Probe(permission_classes=[OnlyAsyncSibling])
         request = Request(APIRequestFactory().get("/"), authenticators=[])
