@@ -547,3 +547,25 @@ class TestThroughDjangosASGIHandler(TransactionTestCase):
         assert ok == 200
         assert denied == 403
         assert json.loads(body) == {"detail": "CSRF Failed: CSRF token missing."}
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(authentication.__all__) == [
+        "BaseAuthentication",
+        "BasicAuthentication",
+        "CSRFCheck",
+        "RemoteUserAuthentication",
+        "SessionAuthentication",
+        "TokenAuthentication",
+        "get_authorization_header",
+    ]
+    for name in ("BaseAuthentication", "CSRFCheck", "RemoteUserAuthentication"):
+        assert getattr(authentication, name) is getattr(drf_authentication, name)
+
+
+def test_sync_authenticate_is_drfs_own() -> None:
+    for name in ("SessionAuthentication", "TokenAuthentication", "BasicAuthentication"):
+        ours, drfs = getattr(authentication, name), getattr(drf_authentication, name)
+        assert issubclass(ours, drfs)
+        assert ours.authenticate is drfs.authenticate
+        assert ours.authenticate_header is drfs.authenticate_header
