@@ -121,9 +121,7 @@ async def ahas_object_permission(permission: Any, request: Any, view: Any, obj: 
         return False
     if op == "not":
         return not await ahas_object_permission(permission.op1, request, view, obj)
-    method = (
-        getattr(permission, "ahas_object_permission", None) or permission.has_object_permission
-    )
+    method = getattr(permission, "ahas_object_permission", None) or permission.has_object_permission
     return await _acall(permission, method, request, view, obj)
 
 
