@@ -206,6 +206,11 @@ class ApiViewDispatchTests(SimpleTestCase):
         assert outcome.status == 405
         assert outcome.headers["Allow"]
 
+    async def test_head_answers_like_drfs_api_view(self) -> None:
+        # DRF's `@api_view(["GET"])` does not list "head" in `http_method_names`: 405.
+        outcome = await assert_same_response(drf_hello, hello, "HEAD")
+        assert outcome.status == 405
+
     async def test_options_metadata_is_drfs(self) -> None:
         outcome = await assert_same_response(drf_hello, hello, "OPTIONS")
         assert b'"name":"Hello"' in outcome.body
