@@ -99,6 +99,35 @@ class LazyAuthRequired(LazyAuth):
     permission_classes = [permissions.IsAuthenticated]
 
 
+class NeverAllowed(permissions.BasePermission):
+    """Denies without reading `request.user`."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return False
+
+
+class DrfLazyDenied(drf_views.APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [NeverAllowed]
+
+    def perform_authentication(self, request: Any) -> None:
+        pass
+
+    def get(self, request: Any) -> Response:
+        return Response()
+
+
+class LazyDenied(APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [NeverAllowed]
+
+    def perform_authentication(self, request: Any) -> None:
+        pass
+
+    async def get(self, request: Any) -> Response:
+        return Response()
+
+
 def async_check(func: Any) -> Any:
     """A decorator that hides that the check is a coroutine function (a sync wrapper)."""
 
@@ -423,6 +452,13 @@ class LazyAuthenticationTests(SimpleTestCase):
     async def test_awaiting_auser_authenticates_lazily(self) -> None:
         response = await self.async_client.get("/lazy/?via=auser")
         assert response.json() == {"authenticated": False}
+
+    async def test_a_denial_before_authentication_authenticates_to_pick_401_like_drf(
+        self,
+    ) -> None:
+        outcome = await assert_same_response(DrfLazyDenied.as_view(), LazyDenied.as_view())
+        assert outcome.status == 401
+        assert outcome.headers["WWW-Authenticate"] == "Token"
 
     async def test_a_permission_reading_user_authenticates_on_demand(self) -> None:
         response = await self.async_client.get("/lazy-required/?via=auser")
