@@ -35,9 +35,9 @@ django_admin migrate --noinput -v 0
 
 # Seed data if the example provides a command for it.
 for cmd in seed_demo seed; do
-    if compgen -G "example/**/management/commands/$cmd.py" >/dev/null
-        || compgen -G "example/management/commands/$cmd.py" >/dev/null
-        || compgen -G "example/*/management/commands/$cmd.py" >/dev/null; then
+    if compgen -G "example/**/management/commands/$cmd.py" >/dev/null ||
+        compgen -G "example/management/commands/$cmd.py" >/dev/null ||
+        compgen -G "example/*/management/commands/$cmd.py" >/dev/null; then
         echo "==> seeding demo data ($cmd)"
         django_admin "$cmd"
         break

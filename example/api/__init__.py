@@ -1,0 +1,1 @@
+"""The demo's API: quotes, a fan-out endpoint, server-sent events."""
