@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import django  # noqa: E402
-from django.conf import settings  # noqa: E402
+import django
+from django.conf import settings
 
 settings.configure(
     DEBUG=False,
@@ -162,7 +162,7 @@ async def run(
 ) -> dict[tuple[str, int], list[float]]:
     apps = make_apps()
     results: dict[tuple[str, int], list[float]] = {}
-    for label, kind, url in VARIANTS:  # warm-up: imports, URL resolver, pools
+    for _label, kind, url in VARIANTS:  # warm-up: imports, URL resolver, pools
         await measure(apps[kind], url, 50, 1)
     for _ in range(repeats):
         for c in concurrency:
