@@ -108,12 +108,26 @@ class APIView(drf_views.APIView):
     """
     DRF's `APIView` with an async dispatch.
 
+    Usage:
+
+        class OrderDetail(APIView):
+            permission_classes = [IsAuthenticated]
+
+            async def get(self, request, pk):
+                order = await Order.objects.aget(pk=pk, owner=request.user)
+                return Response(OrderSerializer(order).data)
+
     Negotiation, versioning, `aperform_authentication`, `acheck_permissions`,
     `acheck_throttles`, the handler, `ahandle_exception` and `finalize_response` run in DRF's
     order as coroutines on the event loop. Sync hooks that may do I/O run in one
     `sync_to_async` hop each; pure ones run inline (see `daf_drf.hooks`). The sync methods of
     DRF's `APIView` keep working for DRF's own sync call sites (OPTIONS metadata, the
-    browsable API, schema generation).
+    browsable API, schema generation), and a subclass's sync override of `initial`,
+    `check_permissions`, `check_throttles` or `handle_exception` is honoured in one hop.
+
+    Guarantees: every answer (status, body, `Allow`, `Vary`, `WWW-Authenticate`,
+    `Retry-After`) is what DRF's `APIView` answers; a view whose hooks are all async or pure
+    makes no thread hop; an async hook is always awaited, never taken as truthy.
 
     Handlers must be `async def`; a sync handler is a `TypeError` when the class is defined.
     """
