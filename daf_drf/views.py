@@ -126,7 +126,8 @@ class APIView(drf_views.APIView):
     `check_permissions`, `check_throttles` or `handle_exception` is honoured in one hop.
 
     Guarantees: every answer (status, body, `Allow`, `Vary`, `WWW-Authenticate`,
-    `Retry-After`) is what DRF's `APIView` answers; a view whose hooks are all async or pure
+    `Retry-After`) is what DRF's `APIView` answers, except the two documented hostile-body
+    cases where DRF errors (`daf_drf.request.Request`); a view whose hooks are all async or pure
     makes no thread hop; an async hook is always awaited, never taken as truthy.
 
     Handlers must be `async def`; a sync handler is a `TypeError` when the class is defined.
