@@ -144,6 +144,21 @@ class Scenario:
     def post(self, path: str = "", **kwargs: Any) -> Scenario:
         return self.call("POST", path, **kwargs)
 
+    def put(self, path: str = "", **kwargs: Any) -> Scenario:
+        return self.call("PUT", path, **kwargs)
+
+    def patch(self, path: str = "", **kwargs: Any) -> Scenario:
+        return self.call("PATCH", path, **kwargs)
+
+    def delete(self, path: str = "", **kwargs: Any) -> Scenario:
+        return self.call("DELETE", path, **kwargs)
+
+    def head(self, path: str = "", **kwargs: Any) -> Scenario:
+        return self.call("HEAD", path, **kwargs)
+
+    def options(self, path: str = "", **kwargs: Any) -> Scenario:
+        return self.call("OPTIONS", path, **kwargs)
+
     def advance(self, seconds: float) -> Scenario:
         self.steps.append(Advance(seconds))
         return self

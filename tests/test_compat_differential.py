@@ -151,6 +151,18 @@ class DifferentialTests(SimpleTestCase):
         outcomes = await diff.run([Call(), Call()])
         assert [o.status for o in outcomes] == [200, 429]
 
+    async def test_scenario_builders_cover_every_method(self) -> None:
+        scenario = Scenario().get().post().put().patch().delete().head().options()
+        assert [step.method for step in scenario.steps if isinstance(step, Call)] == [
+            "GET",
+            "POST",
+            "PUT",
+            "PATCH",
+            "DELETE",
+            "HEAD",
+            "OPTIONS",
+        ]
+
     async def test_advance_without_a_clock_is_a_type_error(self) -> None:
         with pytest.raises(TypeError, match="clock"):
             await Differential(drf_answering(), daf_answering()).run([Advance(1)])

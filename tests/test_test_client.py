@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from daf_drf import test as daf_test
 from daf_drf.decorators import api_view
-from daf_drf.test import AsyncAPIClient, AsyncAPIRequestFactory
+from daf_drf.test import AsyncAPIClient, AsyncAPIRequestFactory, force_authenticate
 from daf_drf.views import APIView
 
 
@@ -144,6 +144,15 @@ async def test_factory_request_dispatches_to_a_daf_drf_view() -> None:
     assert response.status_code == 200
     assert response.data["data"] == {"n": 1}
     assert response.data["x_foo"] == "1"
+
+
+@pytest.mark.asyncio
+async def test_factory_request_with_drfs_force_authenticate_reaches_the_view() -> None:
+    request = AsyncAPIRequestFactory().get("/whoami/")
+    force_authenticate(request, user=User(username="forced"), token="t")
+    response = await WhoAmI.as_view()(request)
+    assert response.status_code == 200
+    assert response.data == {"username": "forced", "auth": "t"}
 
 
 def test_drfs_sync_test_api_is_re_exported() -> None:
