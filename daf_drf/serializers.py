@@ -41,6 +41,7 @@ __all__ = [
     "asave",
     "data_in_thread",
     "find_awaitables",
+    "may_hold_awaitables",
     "resolve_awaitables",
 ]
 
@@ -119,6 +120,53 @@ def _native(serializer: Any, name: str) -> Any:
     return getattr(serializer, name)
 
 
+_PLAIN_MODULES = ("rest_framework.fields", "rest_framework.relations")
+
+
+def _model_attribute_is_sync(model: Any, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except Exception:  # not a model field: a property or a method
+        attr = inspect.getattr_static(model, name, None)
+        func = attr.fget if isinstance(attr, property) else attr
+        return func is not None and not inspect.iscoroutinefunction(func)
+    return True
+
+
+def may_hold_awaitables(serializer: Any) -> bool:
+    """
+    Whether `serializer.data` may contain awaitables, decided from its fields alone so that
+    plain model serializers skip the walk over their output.
+
+    It answers False only when every readable field is one of DRF's own field classes
+    reading a model field or a sync model attribute, a sync `SerializerMethodField`, or a
+    nested serializer of the same kind. Anything it cannot see through (a custom field, a
+    non-model serializer, `source="*"`) counts as "may".
+    """
+    from rest_framework import serializers as drf_serializers
+
+    child = getattr(serializer, "child", None)
+    if isinstance(serializer, drf_serializers.ListSerializer) and child is not None:
+        return may_hold_awaitables(child)
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    if model is None or isinstance(serializer, AsyncSerializerMixin):
+        return True
+    for field in serializer._readable_fields:
+        if isinstance(field, drf_serializers.BaseSerializer):
+            if may_hold_awaitables(field):
+                return True
+        elif isinstance(field, drf_serializers.SerializerMethodField):
+            if inspect.iscoroutinefunction(getattr(serializer, field.method_name, None)):
+                return True
+        elif type(field).__module__ not in _PLAIN_MODULES:
+            return True
+        elif len(field.source_attrs) != 1 or not _model_attribute_is_sync(
+            model, field.source_attrs[0]
+        ):
+            return True
+    return False
+
+
 def data_in_thread(serializer: Any) -> list[Slot]:
     """
     Build `serializer.data` (call it in a worker thread) and return the awaitables in it.
@@ -127,6 +175,8 @@ def data_in_thread(serializer: Any) -> list[Slot]:
     `serializer.data` too (DRF's `.data` wraps a shallow copy of `_data` on each access).
     """
     serializer.data  # noqa: B018
+    if not may_hold_awaitables(serializer):
+        return []
     return find_awaitables(serializer._data)
 
 
@@ -158,7 +208,7 @@ async def adata(serializer: Any) -> Any:
     database), with every async attribute awaited on the loop afterwards.
     """
     if hasattr(serializer, "_data"):
-        slots = find_awaitables(serializer._data)
+        slots = find_awaitables(serializer._data) if may_hold_awaitables(serializer) else []
     else:
         slots = await sync_to_async(data_in_thread)(serializer)
     if slots:

@@ -157,3 +157,46 @@ class ViewTests(TestCase):
         assert hasattr(raw["label"], "__await__")
         resolved = await adata(serializer)
         assert resolved["label"] == "3 stars for Ursula"
+
+
+class Upper(serializers.CharField):
+    def to_representation(self, value: Any) -> str:
+        return str(value).upper()
+
+
+@pytest.mark.parametrize(
+    ("fields", "declared", "expected"),
+    [
+        (["id", "stars"], {}, False),
+        (["id", "abook_title"], {}, True),
+        (["id", "astars_label"], {}, True),
+        (["id", "stars", "book"], {}, False),
+        (["id", "stars"], {"loud": Upper(source="stars")}, True),
+        (["id"], {"everything": serializers.ReadOnlyField(source="*")}, True),
+    ],
+)
+def test_may_hold_awaitables_sees_through_plain_model_serializers_only(
+    fields: list[str], declared: dict[str, Any], expected: bool
+) -> None:
+    from daf_drf.serializers import may_hold_awaitables
+
+    meta = type("Meta", (), {"model": Review, "fields": [*fields, *declared]})
+    serializer_class = type("S", (serializers.ModelSerializer,), {"Meta": meta, **declared})
+    assert may_hold_awaitables(serializer_class()) is expected
+    assert may_hold_awaitables(serializer_class(many=True)) is expected
+
+
+def test_may_hold_awaitables_follows_method_fields_and_nesting() -> None:
+    from daf_drf.serializers import may_hold_awaitables
+
+    class Nested(serializers.ModelSerializer):  # type: ignore[type-arg]
+        reviews = ReviewSerializer(many=True, read_only=True)
+
+        class Meta:
+            model = Book
+            fields = ["id", "reviews"]
+
+    assert may_hold_awaitables(ReviewSerializer()) is True
+    assert may_hold_awaitables(Nested()) is True
+    assert may_hold_awaitables(BookSerializer()) is False
+    assert may_hold_awaitables(serializers.Serializer()) is True
