@@ -58,8 +58,16 @@ async def moved(request: Any) -> HttpResponseRedirect:
     return HttpResponseRedirect("/echo/?from=moved")
 
 
+@api_view(["POST"])
+async def moved_temporarily(request: Any) -> HttpResponseRedirect:
+    response = HttpResponseRedirect("/echo/")
+    response.status_code = 307
+    return response
+
+
 urlpatterns = [
     path("echo/", Echo.as_view()),
+    path("moved-307/", moved_temporarily),
     path("whoami/", WhoAmI.as_view()),
     path("moved/", moved),
 ]
@@ -221,6 +229,12 @@ class AsyncAPIClientTests(SimpleTestCase):
     async def test_follow_after_post_switches_to_get_on_302(self) -> None:
         response = await AsyncAPIClient().post("/moved/", {"a": 1}, format="json", follow=True)
         assert response.json()["method"] == "GET"
+
+    async def test_follow_repeats_method_and_body_on_307(self) -> None:
+        response = await AsyncAPIClient().post("/moved-307/", {"a": 1}, format="json", follow=True)
+        assert response.redirect_chain == [("/echo/", 307)]
+        assert response.json()["method"] == "POST"
+        assert response.json()["data"] == {"a": 1}
 
     async def test_without_follow_the_redirect_is_returned(self) -> None:
         response = await AsyncAPIClient().get("/moved/")
