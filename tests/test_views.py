@@ -351,6 +351,28 @@ class DispatchTests(SimpleTestCase):
         assert outcome.status == 200
         assert b'"name":"Reader"' in outcome.body
 
+    async def test_options_without_a_metadata_class_is_405_like_drf(self) -> None:
+        drf = type("NoMeta", (DrfReadOnly,), {"metadata_class": None})
+        daf = type("NoMeta", (ReadOnly,), {"metadata_class": None})
+        outcome = await assert_same_response(drf.as_view(), daf.as_view(), "OPTIONS")
+        assert outcome.status == 405
+
+    async def test_a_projects_sync_options_runs_in_one_hop(self) -> None:
+        class CustomOptions(ReadOnly):
+            def options(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+                return Response({"custom": True})
+
+        with ThreadHops() as hops:
+            outcome = await assert_same_response(
+                type("Custom", (DrfReadOnly,), {"options": CustomOptions.options}).as_view(),
+                CustomOptions.as_view(),
+                "OPTIONS",
+            )
+        assert outcome.body == b'{"custom":true}'
+        inside = hops.names(inside=True)
+        assert len(inside) == 1
+        assert inside[0].endswith("CustomOptions.options")
+
     async def test_unknown_method_is_405_with_drfs_allow_header(self) -> None:
         outcome = await assert_same_response(DrfReadOnly.as_view(), ReadOnly.as_view(), "POST")
         assert outcome.status == 405
