@@ -94,8 +94,11 @@ class AdrfBookSerializer(adrf_serializers.ModelSerializer):
 
 
 def _view(base: type, serializer: type) -> Any:
-    attrs = {"queryset": Book.objects.all(), "serializer_class": serializer,
-             "pagination_class": None}
+    attrs = {
+        "queryset": Book.objects.all(),
+        "serializer_class": serializer,
+        "pagination_class": None,
+    }
     return type(f"Bench{base.__name__}", (base,), attrs).as_view()
 
 
@@ -126,8 +129,13 @@ def seed(rows: int) -> None:
     call_command("migrate", run_syncdb=True, verbosity=0)
     authors = [Author.objects.create(name=f"Author {i}") for i in range(10)]
     Book.objects.bulk_create(
-        Book(title=f"Book {i}", isbn=f"{i:013d}", price=10 + i % 7,
-             published=f"2020-01-{1 + i % 28:02d}", author=authors[i % 10])
+        Book(
+            title=f"Book {i}",
+            isbn=f"{i:013d}",
+            price=10 + i % 7,
+            published=f"2020-01-{1 + i % 28:02d}",
+            author=authors[i % 10],
+        )
         for i in range(rows)
     )
 
@@ -137,9 +145,17 @@ async def request(app: ASGIHandler, method: str, url: str, body: bytes = b"") ->
     if body:
         headers.append((b"content-type", b"application/json"))
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": url, "raw_path": url.encode(), "query_string": b"",
-        "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": url,
+        "raw_path": url.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
         "headers": headers,
     }
     incoming = [{"type": "http.request", "body": body, "more_body": False}]
@@ -165,8 +181,13 @@ async def request(app: ASGIHandler, method: str, url: str, body: bytes = b"") ->
 Timings = dict[str, tuple[list[float], list[float]]]  # name -> (wall, cpu) seconds
 
 
-async def measure(views: list[tuple[str, str]], method: str, expected: int,
-                  body: Callable[[], bytes], repeats: Callable[[str], int]) -> Timings:
+async def measure(
+    views: list[tuple[str, str]],
+    method: str,
+    expected: int,
+    body: Callable[[], bytes],
+    repeats: Callable[[str], int],
+) -> Timings:
     app = ASGIHandler()
     timings: Timings = {name: ([], []) for name, _ in views}
     for name, url in views:  # warm up every path once (imports, URL resolution, caches)
@@ -190,14 +211,14 @@ async def measure(views: list[tuple[str, str]], method: str, expected: int,
 def table(title: str, timings: Timings) -> str:
     wall0, cpu0 = (min(values) for values in next(iter(timings.values())))
     lines = [
-        f"{title:<38} {'wall min':>9} {'median':>8} {'× DRF':>7} {'CPU min':>9} {'median':>8} "
-        f"{'× DRF':>7} {'n':>3}"
+        f"{title:<38} {'wall min':>9} {'median':>8} {'x DRF':>7} {'CPU min':>9} {'median':>8} "
+        f"{'x DRF':>7} {'n':>3}"
     ]
     for name, (wall, cpu) in timings.items():
         lines.append(
             f"{name:<38} {min(wall) * 1e3:>7.2f}ms {statistics.median(wall) * 1e3:>6.2f}ms "
-            f"{min(wall) / wall0:>6.2f}× {min(cpu) * 1e3:>7.2f}ms "
-            f"{statistics.median(cpu) * 1e3:>6.2f}ms {min(cpu) / cpu0:>6.2f}× {len(wall):>3}"
+            f"{min(wall) / wall0:>6.2f}x {min(cpu) * 1e3:>7.2f}ms "
+            f"{statistics.median(cpu) * 1e3:>6.2f}ms {min(cpu) / cpu0:>6.2f}x {len(wall):>3}"
         )
     return "\n".join(lines)
 
@@ -214,8 +235,7 @@ def versions() -> str:
             found.append(f"{name} (source tree)")
     return (
         f"Python {platform.python_version()} on {platform.platform()}, "
-        f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()})\n"
-        + ", ".join(found)
+        f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()})\n" + ", ".join(found)
     )
 
 
@@ -224,8 +244,15 @@ async def main(args: argparse.Namespace) -> None:
 
     def new_book() -> bytes:
         n = next(counter)
-        return json.dumps({"title": f"New {n}", "isbn": f"N{n:012d}", "price": "12.50",
-                           "published": "2021-05-04", "author": 1 + n % 10}).encode()
+        return json.dumps(
+            {
+                "title": f"New {n}",
+                "isbn": f"N{n:012d}",
+                "price": "12.50",
+                "published": "2021-05-04",
+                "author": 1 + n % 10,
+            }
+        ).encode()
 
     def repeats(name: str) -> int:
         return args.adrf_repeats if "adrf serializer" in name else args.repeats

@@ -66,8 +66,16 @@ def test_list_create_view_schema_is_drfs_including_201_for_create() -> None:
     assert daf == drf
 
 
-@pytest.mark.parametrize("name", ["RetrieveUpdateDestroyAPIView", "RetrieveAPIView",
-                                  "UpdateAPIView", "DestroyAPIView", "CreateAPIView"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "RetrieveUpdateDestroyAPIView",
+        "RetrieveAPIView",
+        "UpdateAPIView",
+        "DestroyAPIView",
+        "CreateAPIView",
+    ],
+)
 def test_every_detail_generic_documents_like_drfs(name: str) -> None:
     from rest_framework import generics as drf_generics
 

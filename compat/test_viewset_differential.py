@@ -41,11 +41,19 @@ def reseed() -> None:
     """The same 250 books by two authors, and the same next ids, for each side."""
     Book.objects.all().delete()
     Author.objects.all().delete()
-    authors = [Author.objects.create(id=1, name="Ursula"), Author.objects.create(id=2, name="Terry")]
+    authors = [
+        Author.objects.create(id=1, name="Ursula"),
+        Author.objects.create(id=2, name="Terry"),
+    ]
     Book.objects.bulk_create(
-        Book(id=i, title=f"Book {i}", isbn=f"{i:013d}", price=f"{10 + i % 7}.50",
-             published="2020-01-%02d" % (1 + i % 28) if i % 3 else None,
-             author=authors[i % 2])
+        Book(
+            id=i,
+            title=f"Book {i}",
+            isbn=f"{i:013d}",
+            price=f"{10 + i % 7}.50",
+            published=f"2020-01-{1 + i % 28:02d}" if i % 3 else None,
+            author=authors[i % 2],
+        )
         for i in range(1, 251)
     )
     with connection.cursor() as cursor:
@@ -63,8 +71,13 @@ class SamePathDifferential(Differential):
             return await super()._play(target, mount, steps)
 
 
-NEW = {"title": "New", "isbn": "9990000000001", "price": "12.00", "published": "2021-05-04",
-       "author": 2}
+NEW = {
+    "title": "New",
+    "isbn": "9990000000001",
+    "price": "12.00",
+    "published": "2021-05-04",
+    "author": 2,
+}
 
 
 class ViewSetDifferentialTests(TestCase):
@@ -77,28 +90,46 @@ class ViewSetDifferentialTests(TestCase):
 
     async def test_reads_and_pagination_links(self) -> None:
         scenario = (
-            Scenario().get().get("?page=2").get("?page=3").get("?page=4").get("?page=abc")
-            .get("?page=last").get("1/").get("250/").get("999/").get("abc/").get("1.json")
-            .get("?format=json").call("HEAD").call("HEAD", "7/")
+            Scenario()
+            .get()
+            .get("?page=2")
+            .get("?page=3")
+            .get("?page=4")
+            .get("?page=abc")
+            .get("?page=last")
+            .get("1/")
+            .get("250/")
+            .get("999/")
+            .get("abc/")
+            .get("1.json")
+            .get("?format=json")
+            .call("HEAD")
+            .call("HEAD", "7/")
         )
         await self.differential().run(scenario)
 
     async def test_api_root_and_options(self) -> None:
         diff = SamePathDifferential("/api/", "/api/")
         await diff.run(
-            Scenario().get().get("books/").call("OPTIONS", "books/")
-            .call("OPTIONS", "books/", user=self.user).call("OPTIONS", "books/1/", user=self.user)
+            Scenario()
+            .get()
+            .get("books/")
+            .call("OPTIONS", "books/")
+            .call("OPTIONS", "books/", user=self.user)
+            .call("OPTIONS", "books/1/", user=self.user)
             .call("OPTIONS", "books/999/", user=self.user)
         )
 
     async def test_permission_denials(self) -> None:
         bad_basic = {"Authorization": "Basic bm9ib2R5Om5vcGU="}
         scenario = (
-            Scenario().post("", data=NEW, format="json")
+            Scenario()
+            .post("", data=NEW, format="json")
             .post("", data=NEW, format="json", headers=bad_basic)
-            .call("PUT", "1/", data=NEW, format="json").call("PATCH", "1/", data={"title": "x"},
-                                                             format="json")
-            .call("DELETE", "1/").call("DELETE", "999/")
+            .call("PUT", "1/", data=NEW, format="json")
+            .call("PATCH", "1/", data={"title": "x"}, format="json")
+            .call("DELETE", "1/")
+            .call("DELETE", "999/")
         )
         await self.differential().run(scenario)
 
@@ -111,8 +142,13 @@ class ViewSetDifferentialTests(TestCase):
                 Call("POST", "", NEW, "json", user=user),  # duplicate isbn
                 Call("POST", "", {}, "json", user=user),
                 Call("POST", "", {**NEW, "isbn": "2", "author": 99}, "json", user=user),
-                Call("POST", "", {**NEW, "isbn": "3", "price": "abc", "published": "soon"},
-                     "json", user=user),
+                Call(
+                    "POST",
+                    "",
+                    {**NEW, "isbn": "3", "price": "abc", "published": "soon"},
+                    "json",
+                    user=user,
+                ),
                 Call("POST", "", '{"title": ', content_type="application/json", user=user),
                 Call("POST", "", {**NEW, "isbn": "4"}, "multipart", user=user),
                 Call("PUT", "1/", {**NEW, "isbn": "5"}, "json", user=user),
@@ -130,5 +166,24 @@ class ViewSetDifferentialTests(TestCase):
         )
         outcomes = await self.differential().run(scenario)
         statuses = [o.status for o in outcomes]
-        assert statuses == [201, 200, 400, 400, 400, 400, 400, 201, 200, 400, 200, 400, 404,
-                            204, 404, 200, 405, 405, 405]
+        assert statuses == [
+            201,
+            200,
+            400,
+            400,
+            400,
+            400,
+            400,
+            201,
+            200,
+            400,
+            200,
+            400,
+            404,
+            204,
+            404,
+            200,
+            405,
+            405,
+            405,
+        ]

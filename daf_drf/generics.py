@@ -51,8 +51,8 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
-from daf_drf.mixins import LOOKUP_HOOKS
 from daf_drf.hooks import call_hook, is_inline_safe
+from daf_drf.mixins import LOOKUP_HOOKS
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
 
@@ -130,9 +130,8 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         Call a view hook by the hook rule: awaited if async, inline if it is one of DRF's
         attribute-only defaults (or marked `inline_safe`), else in one thread hop.
         """
-        if inspect.iscoroutinefunction(func) or _raw(func) in _PURE_HOOKS:
-            result = func(*args, **kwargs)
-        elif is_inline_safe(None, func):
+        pure = _raw(func) in _PURE_HOOKS or is_inline_safe(None, func)
+        if inspect.iscoroutinefunction(func) or pure:
             result = func(*args, **kwargs)
         else:
             result = await sync_to_async(func)(*args, **kwargs)
@@ -169,9 +168,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         paginator = self.paginator
         if paginator is None:
             return None
-        return await call_hook(
-            paginator, paginator.paginate_queryset, queryset, self.request, self
-        )
+        return await call_hook(paginator, paginator.paginate_queryset, queryset, self.request, self)
 
     async def aget_paginated_response(self, data: Any) -> Any:
         """`get_paginated_response()`, sync or async."""
@@ -206,7 +203,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         else:
             queryset = await self.afilter_queryset(await self.aget_queryset())
             obj = await aget_object_or_404(queryset, **self.get_lookup_kwargs())
-        await self.acheck_object_permissions(self.request, obj)
+        await self.acheck_object_permissions(self.request, obj)  # type: ignore[arg-type]
         return obj
 
     def get_lookup_kwargs(self) -> dict[str, Any]:

@@ -153,9 +153,7 @@ class ListModelMixin(drf_mixins.ListModelMixin):
         else:
             queryset = await view.afilter_queryset(await view.aget_queryset())
             page = await view.apaginate_queryset(queryset)
-            serializer = await view.aget_serializer(
-                queryset if page is None else page, many=True
-            )
+            serializer = await view.aget_serializer(queryset if page is None else page, many=True)
             slots = await sync_to_async(data_in_thread)(serializer)
             if slots:
                 await resolve_awaitables(slots)

@@ -151,20 +151,19 @@ def may_hold_awaitables(serializer: Any) -> bool:
     model = getattr(getattr(serializer, "Meta", None), "model", None)
     if model is None or isinstance(serializer, AsyncSerializerMixin):
         return True
-    for field in serializer._readable_fields:
-        if isinstance(field, drf_serializers.BaseSerializer):
-            if may_hold_awaitables(field):
-                return True
-        elif isinstance(field, drf_serializers.SerializerMethodField):
-            if inspect.iscoroutinefunction(getattr(serializer, field.method_name, None)):
-                return True
-        elif type(field).__module__ not in _PLAIN_MODULES:
-            return True
-        elif len(field.source_attrs) != 1 or not _model_attribute_is_sync(
-            model, field.source_attrs[0]
-        ):
-            return True
-    return False
+    return any(_field_may_await(serializer, model, f) for f in serializer._readable_fields)
+
+
+def _field_may_await(serializer: Any, model: Any, field: Any) -> bool:
+    from rest_framework import serializers as drf_serializers
+
+    if isinstance(field, drf_serializers.BaseSerializer):
+        return may_hold_awaitables(field)
+    if isinstance(field, drf_serializers.SerializerMethodField):
+        return inspect.iscoroutinefunction(getattr(serializer, field.method_name, None))
+    if type(field).__module__ not in _PLAIN_MODULES or len(field.source_attrs) != 1:
+        return True
+    return not _model_attribute_is_sync(model, field.source_attrs[0])
 
 
 def data_in_thread(serializer: Any) -> list[Slot]:

@@ -93,12 +93,12 @@ class ViewSetMixin(drf_viewsets.ViewSetMixin):
         check_async_actions(cls)
 
     @classonlymethod
-    def as_view(cls, actions: dict[str, str] | None = None, **initkwargs: Any) -> Any:
+    def as_view(cls, actions: Any = None, **initkwargs: Any) -> Any:  # type: ignore[override]
         """
         DRF's `as_view(actions)`, returning an `async def` view function that Django awaits.
         A mapped action that is not `async def` is a `TypeError`.
         """
-        view = super().as_view(actions, **initkwargs)
+        view: Any = super().as_view(actions, **initkwargs)
         for action_name in (actions or {}).values():
             if not inspect.iscoroutinefunction(getattr(cls, action_name, None)):
                 raise _sync_action_error(cls, action_name)
@@ -112,7 +112,7 @@ class ViewSetMixin(drf_viewsets.ViewSetMixin):
         return mark_non_atomic(async_view)
 
 
-class ViewSet(ViewSetMixin, drf_viewsets.ViewSet, APIView):
+class ViewSet(ViewSetMixin, drf_viewsets.ViewSet, APIView):  # type: ignore[misc]
     pass
 
 

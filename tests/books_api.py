@@ -33,7 +33,7 @@ class PageOf100(PageNumberPagination):
     page_size = 100
 
 
-class drf_side:  # noqa: N801  (a namespace: both twins are called BookViewSet/BookList)
+class drf_side:
     # The browsable API and OPTIONS show a view's class name, so the twins share theirs.
 
     class BookViewSet(drf_viewsets.ModelViewSet):  # type: ignore[type-arg]
@@ -48,7 +48,7 @@ class drf_side:  # noqa: N801  (a namespace: both twins are called BookViewSet/B
         pagination_class = PageOf100
 
 
-class daf_side:  # noqa: N801
+class daf_side:
     class BookViewSet(viewsets.ModelViewSet):
         queryset = Book.objects.all()
         serializer_class = BookSerializer

@@ -211,9 +211,21 @@ class ListTests(TestCase):
     async def test_search_and_ordering_filters(self) -> None:
         response = await self.client.get("/books/?search=Book 24&ordering=-title")
         titles = [b["title"] for b in response.json()["results"]]
-        assert titles == ["Book 249", "Book 248", "Book 247", "Book 246", "Book 245",
-                          "Book 244", "Book 243", "Book 242", "Book 241", "Book 240",
-                          "Book 24", "Book 224", "Book 124"]
+        assert titles == [
+            "Book 249",
+            "Book 248",
+            "Book 247",
+            "Book 246",
+            "Book 245",
+            "Book 244",
+            "Book 243",
+            "Book 242",
+            "Book 241",
+            "Book 240",
+            "Book 24",
+            "Book 224",
+            "Book 124",
+        ]
 
     async def test_django_filter_backend_filters_and_validates(self) -> None:
         found = await self.client.get("/books-df/?isbn=0000000000007")
@@ -256,8 +268,15 @@ class ListTests(TestCase):
 
     async def test_no_synchronous_only_operation_with_async_unsafe_unset(self) -> None:
         assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
-        for url in ("/books/", "/books-lo/", "/books-cursor/", "/books-df/?author=1",
-                    "/by/Ursula/", "/aby/Ursula/", "/async-hooks/"):
+        for url in (
+            "/books/",
+            "/books-lo/",
+            "/books-cursor/",
+            "/books-df/?author=1",
+            "/by/Ursula/",
+            "/aby/Ursula/",
+            "/async-hooks/",
+        ):
             response = await self.client.get(url)
             assert response.status_code == 200, url
 

@@ -108,8 +108,9 @@ NEW = {"title": "New", "isbn": "4242", "price": "3.50", "author": 1}
 
 @pytest.mark.parametrize("name", ["Create", "List", "Retrieve", "Update", "Destroy"])
 def test_each_mixin_subclasses_drfs(name: str) -> None:
-    assert issubclass(getattr(mixins, f"{name}ModelMixin"),
-                      getattr(drf_mixins, f"{name}ModelMixin"))
+    assert issubclass(
+        getattr(mixins, f"{name}ModelMixin"), getattr(drf_mixins, f"{name}ModelMixin")
+    )
 
 
 @override_settings(ROOT_URLCONF=__name__)
@@ -125,12 +126,20 @@ class CreateTests(TestCase):
     async def test_create_answers_201_with_the_serialized_object(self) -> None:
         response = await self.client.post("/books/", NEW, format="json")
         assert response.status_code == 201
-        assert response.json() == {"id": 3, "title": "New", "isbn": "4242", "price": "3.50",
-                                   "published": None, "author": 1, "url": "/books/3/"}
+        assert response.json() == {
+            "id": 3,
+            "title": "New",
+            "isbn": "4242",
+            "price": "3.50",
+            "published": None,
+            "author": 1,
+            "url": "/books/3/",
+        }
 
     async def test_validation_errors_are_drfs_400(self) -> None:
-        response = await self.client.post("/books/", {**NEW, "isbn": "0000000000001",
-                                                      "author": 9}, format="json")
+        response = await self.client.post(
+            "/books/", {**NEW, "isbn": "0000000000001", "author": 9}, format="json"
+        )
         assert response.status_code == 400
         assert response.json() == {
             "isbn": ["book with this isbn already exists."],
@@ -234,7 +243,8 @@ class AwriteTests(TestCase):
             AuditEntry.objects.create(message="awrite")
 
         await mixins.awrite(write)
-        assert seen and seen[0] != threading.get_ident()
+        assert seen
+        assert seen[0] != threading.get_ident()
         assert await AuditEntry.objects.filter(message="awrite").aexists()
 
     async def test_awrite_is_atomic_under_atomic_requests(self) -> None:

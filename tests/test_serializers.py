@@ -73,8 +73,9 @@ class HelperTests(TestCase):
         Review.objects.create(book=books[1], stars=2)
 
     async def test_ais_valid_runs_unique_and_related_field_validation_off_the_loop(self) -> None:
-        serializer = BookSerializer(data={"title": "t", "isbn": "0000000000001", "price": "1",
-                                          "author": 999})
+        serializer = BookSerializer(
+            data={"title": "t", "isbn": "0000000000001", "price": "1", "author": 999}
+        )
         assert await ais_valid(serializer) is False
         assert set(serializer.errors) == {"isbn", "author"}
         assert str(serializer.errors["isbn"][0]) == "book with this isbn already exists."
@@ -103,10 +104,22 @@ class HelperTests(TestCase):
     async def test_async_method_field_property_and_method_are_awaited(self) -> None:
         data = await adata(ReviewSerializer(Review.objects.order_by("id"), many=True))
         assert [dict(item) for item in data] == [
-            {"id": 1, "stars": 4, "abook_title": "Book 0", "label": "4 stars for Ursula",
-             "sync_label": "4/5", "stars_label": "****"},
-            {"id": 2, "stars": 2, "abook_title": "Book 1", "label": "2 stars for Ursula",
-             "sync_label": "2/5", "stars_label": "**"},
+            {
+                "id": 1,
+                "stars": 4,
+                "abook_title": "Book 0",
+                "label": "4 stars for Ursula",
+                "sync_label": "4/5",
+                "stars_label": "****",
+            },
+            {
+                "id": 2,
+                "stars": 2,
+                "abook_title": "Book 1",
+                "label": "2 stars for Ursula",
+                "sync_label": "2/5",
+                "stars_label": "**",
+            },
         ]
 
     async def test_awaited_values_stay_in_serializer_data(self) -> None:
@@ -121,8 +134,9 @@ class HelperTests(TestCase):
         assert dict(await serializer.adata()) == {"id": 1, "title": "Book 0", "stars": 4}
 
     async def test_mixin_methods_validate_and_save(self) -> None:
-        serializer = TypedReviewSerializer(await Review.objects.aget(pk=2), data={"stars": 5},
-                                           partial=True)
+        serializer = TypedReviewSerializer(
+            await Review.objects.aget(pk=2), data={"stars": 5}, partial=True
+        )
         assert await serializer.ais_valid(raise_exception=True)
         review = await serializer.asave()
         assert (await Review.objects.aget(pk=review.pk)).stars == 5

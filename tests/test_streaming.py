@@ -66,9 +66,17 @@ urlpatterns = [
 async def stream(path: str) -> tuple[list[dict[str, Any]], list[warnings.WarningMessage]]:
     """GET `path` through Django's `ASGIHandler`; return the messages sent and the warnings."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
         "headers": [(b"host", b"testserver")],
     }
     incoming = [{"type": "http.request", "body": b"", "more_body": False}]

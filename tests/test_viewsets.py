@@ -182,13 +182,19 @@ class RoutingTests(TestCase):
         patch = await self.client.patch(f"/books/{pk}/", {"title": "Patched"}, format="json")
         delete = await self.client.delete(f"/books/{pk}/")
         assert [created.status_code, put.status_code, patch.status_code, delete.status_code] == [
-            201, 200, 200, 204
+            201,
+            200,
+            200,
+            204,
         ]
         assert put.json()["title"] == "Put"
         assert patch.json()["title"] == "Patched"
         assert not await Book.objects.filter(pk=pk).aexists()
         assert list(dict.fromkeys(actions_seen)) == [
-            "create", "update", "partial_update", "destroy"
+            "create",
+            "update",
+            "partial_update",
+            "destroy",
         ]
 
     async def test_async_extra_actions_are_routed(self) -> None:
@@ -219,15 +225,27 @@ class RoutingTests(TestCase):
         assert set(response.json()) == {"books", "shelves", "ro"}
 
 
-async def _asgi_request(method: str, path: str, body: bytes = b"",
-                        headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, bytes]:
+async def _asgi_request(
+    method: str, path: str, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, bytes]:
     """One request through Django's real `ASGIHandler`."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
-        "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()),
-                    *(headers or [])],
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-length", str(len(body)).encode()),
+            *(headers or []),
+        ],
     }
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     sent: list[dict[str, Any]] = []
@@ -259,11 +277,16 @@ class AsgiHandlerTests(TestCase):
         json_body = [(b"content-type", b"application/json")]
         new = json.dumps({"title": "A", "isbn": "77", "price": "2.00", "author": 1}).encode()
         requests = [
-            ("GET", "/", b"", 200), ("GET", "/books/", b"", 200),
-            ("GET", "/books/1/", b"", 200), ("GET", "/books/99/", b"", 404),
-            ("POST", "/books/", new, 403), ("POST", "/books/2/rename/", b'{"title": "Z"}', 200),
-            ("GET", "/books/count/", b"", 200), ("OPTIONS", "/books/", b"", 200),
-            ("GET", "/ro/", b"", 200), ("GET", "/ro/2/", b"", 200),
+            ("GET", "/", b"", 200),
+            ("GET", "/books/", b"", 200),
+            ("GET", "/books/1/", b"", 200),
+            ("GET", "/books/99/", b"", 404),
+            ("POST", "/books/", new, 403),
+            ("POST", "/books/2/rename/", b'{"title": "Z"}', 200),
+            ("GET", "/books/count/", b"", 200),
+            ("OPTIONS", "/books/", b"", 200),
+            ("GET", "/ro/", b"", 200),
+            ("GET", "/ro/2/", b"", 200),
             ("GET", "/shelves/", b"", 200),
         ]
         for method, path, body, expected in requests:
