@@ -23,6 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 from redis.retry import Retry
 
+from daf_drf.backends._deadline import store_deadline
 from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable
 
 __all__ = ["RedisStore"]
@@ -128,7 +129,7 @@ class RedisStore:
     async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
         keys, args = [self.key_prefix + key], self._args(num_requests, duration, now)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with store_deadline(self.timeout):
                 client = await self.async_client()
                 try:
                     reply = await client.evalsha(SCRIPT_SHA, 1, *keys, *args)
