@@ -370,3 +370,123 @@ def test_sentinel_url_names_nodes_service_and_db() -> None:
 
 def test_passwords_never_reach_the_logs() -> None:
     assert _redact("redis://user:secret@host:6379/0") == "redis://user:***@host:6379/0"
+
+
+# --- end to end: two uvicorn workers, one limit -----------------------------------------------
+
+E2E_SETTINGS = '''
+from tests.settings import *  # noqa: F403
+
+ROOT_URLCONF = "e2e_urls"
+MIDDLEWARE = ["e2e_urls.pid_middleware"]
+DAF_DRF = {{"THROTTLE_STORE": {url!r}, "THROTTLE_TIMEOUT": 10.0, "THROTTLE_FAILURE": "closed"}}
+REST_FRAMEWORK = {{"DEFAULT_AUTHENTICATION_CLASSES": [], "NUM_PROXIES": 0}}
+'''
+
+E2E_URLS = '''
+import os
+
+from django.http import HttpResponse
+from django.utils.decorators import async_only_middleware
+from django.urls import path
+from rest_framework import views as drf_views
+from rest_framework.response import Response
+
+from daf_drf import views as daf_views
+from daf_drf.throttling import AnonRateThrottle
+
+
+class Throttle(AnonRateThrottle):
+    rate = "100/min"
+
+
+class DrfView(drf_views.APIView):
+    throttle_classes = [Throttle]
+
+    def get(self, request):
+        return Response("drf")
+
+
+class DafView(daf_views.APIView):
+    throttle_classes = [Throttle]
+
+    async def get(self, request):
+        return Response("daf")
+
+
+async def ready(request):
+    return HttpResponse("ok")
+
+
+@async_only_middleware
+def pid_middleware(get_response):
+    async def middleware(request):
+        response = await get_response(request)
+        response["X-Worker"] = str(os.getpid())
+        return response
+
+    return middleware
+
+
+urlpatterns = [path("drf/", DrfView.as_view()), path("daf/", DafView.as_view()),
+               path("ready/", ready)]
+'''
+
+E2E_ASGI = '''
+from django.core.asgi import get_asgi_application
+
+application = get_asgi_application()
+'''
+
+
+@pytest.mark.e2e
+def test_two_uvicorn_workers_and_500_clients_admit_exactly_the_limit(
+    clean_redis: str, tmp_path: Any
+) -> None:
+    import os
+    import sys
+
+    import httpx
+
+    (tmp_path / "e2e_settings.py").write_text(E2E_SETTINGS.format(url=clean_redis))
+    (tmp_path / "e2e_urls.py").write_text(E2E_URLS)
+    (tmp_path / "e2e_asgi.py").write_text(E2E_ASGI)
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "e2e_settings",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "e2e_asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/ready/", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.1)
+
+        async def hammer() -> list[int]:
+            limits = httpx.Limits(max_connections=500, max_keepalive_connections=0)
+            async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+                responses = await asyncio.gather(
+                    *(client.get("/drf/" if i % 2 else "/daf/") for i in range(500))
+                )
+            return [(r.status_code, r.headers["X-Worker"]) for r in responses]
+
+        results = asyncio.run(hammer())
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        assert server.stderr is not None
+        server.stderr.close()
+    statuses = [status for status, _ in results]
+    assert sorted(set(statuses)) == [200, 429]
+    assert statuses.count(200) == 100
+    assert len({worker for _, worker in results}) == 2  # both processes served requests
