@@ -27,7 +27,10 @@ async def test_an_answer_waiting_behind_a_busy_loop_is_not_cancelled() -> None:
 
     def busy_then_answer() -> None:
         time.sleep(0.25)  # the loop runs other requests' code for longer than the timeout
-        reply.set_result("answered")
+        # The reply is read in the next iteration, the one in which the overdue timer also
+        # runs, and it wakes the waiting task only in the iteration after that: the order a
+        # socket read and a due timer take in asyncio's loop.
+        loop.call_soon(reply.set_result, "answered")
 
     loop.call_later(0.01, busy_then_answer)
     async with store_deadline(0.1):
