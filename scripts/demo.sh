@@ -30,13 +30,18 @@ django_admin() {
     "$python" -m django "$@" --settings=example.settings
 }
 
+if ! "$python" -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], int(sys.argv[2]))); s.close()' "$host" "$port" 2>/dev/null; then
+    echo "error: $host:$port is already in use. Stop what listens there, or pick another port:" >&2
+    echo "       make demo PORT=8001" >&2
+    exit 1
+fi
+
 echo "==> migrating the demo database (SQLite)"
 django_admin migrate --noinput -v 0
 
 # Seed data if the example provides a command for it.
 for cmd in seed_demo seed; do
-    if compgen -G "example/**/management/commands/$cmd.py" >/dev/null ||
-        compgen -G "example/management/commands/$cmd.py" >/dev/null ||
+    if compgen -G "example/management/commands/$cmd.py" >/dev/null ||
         compgen -G "example/*/management/commands/$cmd.py" >/dev/null; then
         echo "==> seeding demo data ($cmd)"
         django_admin "$cmd"
