@@ -110,7 +110,11 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
 
     def runs_in_one_hop(self, hooks: tuple[str, ...]) -> bool:
-        """Whether every hook in `hooks` is sync and its async sibling is daf_drf's own."""
+        """
+        Whether every hook in `hooks` is sync, its async sibling is daf_drf's own, and the
+        filter backends and paginator it would call are sync: then the pipeline runs in one
+        thread hop.
+        """
         cls = type(self)
         key = (cls, hooks)
         cached = _ONE_HOP.get(key)
@@ -123,7 +127,22 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
                 if sibling and getattr(cls, sibling) is not getattr(GenericAPIView, sibling):
                     cached = False
             _ONE_HOP[key] = cached
-        return cached
+        if not cached:
+            return False
+        # DRF's own filter_queryset/paginate_queryset call backends and paginators, which
+        # may be async themselves (and may be set per instance through as_view()).
+        if "filter_queryset" in hooks and any(
+            inspect.iscoroutinefunction(getattr(backend, "filter_queryset", None))
+            for backend in self.filter_backends
+        ):
+            return False
+        paginator_class = self.pagination_class
+        if "paginate_queryset" in hooks and paginator_class is not None:
+            return not any(
+                inspect.iscoroutinefunction(getattr(paginator_class, name, None))
+                for name in ("paginate_queryset", "get_paginated_response")
+            )
+        return True
 
     async def ahook(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """

@@ -14,7 +14,7 @@ from django.test import TestCase, override_settings
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics as drf_generics
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.response import Response
@@ -138,6 +138,55 @@ class BookByIsbn(generics.RetrieveAPIView):
         return Book.objects.get(isbn=self.kwargs["isbn"].zfill(13))
 
 
+class TitleStartsWith:
+    """A filter backend whose `filter_queryset` is `async def`."""
+
+    async def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        prefix = request.query_params.get("prefix", "")
+        return queryset.filter(title__startswith=prefix)
+
+
+class AsyncBackendList(generics.ListAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+    filter_backends = [TitleStartsWith, OrderingFilter]
+
+
+class AsyncPager(PageOf100):
+    page_size = 5
+
+    async def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        return await sync_to_async(super().paginate_queryset)(queryset, request, view)
+
+
+class AsyncPagerList(AsyncBackendList):
+    pagination_class = AsyncPager
+
+
+class ContextSerializer(BookSerializer):
+    shelf = serializers.SerializerMethodField()
+
+    class Meta(BookSerializer.Meta):
+        fields = ["title", "shelf"]
+
+    def get_shelf(self, obj: Book) -> str:
+        return str(self.context["shelf"])
+
+
+class AsyncObjectAndContext(generics.RetrieveAPIView):
+    authentication_classes: list[Any] = []
+    serializer_class = ContextSerializer
+
+    async def get_object(self) -> Any:
+        book = await Book.objects.aget(isbn=self.kwargs["isbn"].zfill(13))
+        await self.acheck_object_permissions(self.request, book)  # type: ignore[arg-type]
+        return book
+
+    async def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "shelf": await Book.objects.acount()}
+
+
 class MisroutedDetail(generics.RetrieveAPIView):
     queryset = Book.objects.all()
     serializer_class = BookSerializer
@@ -154,6 +203,9 @@ urlpatterns = [
     path("books/<str:pk>/", BookDetail.as_view()),
     path("isbn/<str:isbn>/", BookByIsbn.as_view()),
     path("misrouted/<int:id>/", MisroutedDetail.as_view()),
+    path("async-backend/", AsyncBackendList.as_view()),
+    path("async-pager/", AsyncPagerList.as_view()),
+    path("async-object/<str:isbn>/", AsyncObjectAndContext.as_view()),
 ]
 
 
@@ -258,6 +310,18 @@ class ListTests(TestCase):
         assert body["results"][:2] == [{"title": "Book 1"}, {"title": "Book 11"}]
         assert len(body["results"]) == 25
 
+    async def test_async_filter_backend_is_awaited_next_to_sync_ones(self) -> None:
+        response = await self.client.get("/async-backend/?prefix=Book 19&ordering=-id")
+        assert [b["title"] for b in response.json()][:3] == ["Book 199", "Book 198", "Book 197"]
+        assert len(response.json()) == 11
+
+    async def test_async_paginator_is_awaited(self) -> None:
+        response = await self.client.get("/async-pager/?prefix=Book 2&page=2")
+        body = response.json()
+        assert body["count"] == 61
+        assert [b["title"] for b in body["results"]] == [f"Book 2{i}" for i in range(4, 9)]
+        assert body["next"] == "http://testserver/async-pager/?page=3&prefix=Book+2"
+
     async def test_sync_list_pipeline_is_one_thread_hop(self) -> None:
         factory = AsyncAPIRequestFactory()
         view = BookList.as_view()
@@ -326,6 +390,10 @@ class ObjectTests(TestCase):
         response = await self.client.get("/isbn/3/")
         assert response.status_code == 200
         assert response.json()["title"] == "Book 3"
+
+    async def test_async_get_object_and_serializer_context_are_awaited(self) -> None:
+        response = await self.client.get("/async-object/2/")
+        assert response.json() == {"title": "Book 2", "shelf": "4"}
 
     async def test_wrong_lookup_kwarg_is_improperly_configured(self) -> None:
         with pytest.raises(ImproperlyConfigured, match='named "pk"'):

@@ -220,6 +220,15 @@ class RoutingTests(TestCase):
         assert response.status_code == 405
         assert response.json() == {"detail": 'Method "POST" not allowed.'}
 
+    async def test_browsable_api_renders_list_and_detail_pages(self) -> None:
+        admin = await User.objects.aget(username="admin")
+        self.client.force_authenticate(admin)
+        for url in ("/books/", "/books/1/"):
+            response = await self.client.get(url, headers={"Accept": "text/html"})
+            assert response.status_code == 200
+            assert response["Content-Type"] == "text/html; charset=utf-8"
+            assert b"Admin Writes Book" in response.content
+
     async def test_api_root_lists_the_registered_viewsets(self) -> None:
         response = await self.client.get("/")
         assert set(response.json()) == {"books", "shelves", "ro"}
