@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 # The hooks each pipeline calls; see `GenericAPIView.runs_in_one_hop`.
-LOOKUP_HOOKS = ("get_queryset", "filter_queryset", "get_object")
+LOOKUP_HOOKS = ("get_queryset", "filter_queryset")
 SERIALIZER_HOOKS = ("get_serializer", "get_serializer_class", "get_serializer_context")
 LIST_HOOKS = (
     "get_queryset",
