@@ -72,6 +72,8 @@ class Step:
     csrf: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     advance: float = 0.0
+    # The `Retry-After` DRF answers, when a scenario pins it down.
+    retry_after: str | None = None
 
     def describe(self) -> str:
         who = f" as {self.user}{' (session)' if self.session else ''}" if self.user else ""
@@ -200,6 +202,11 @@ def differences(scenario: Scenario, oracle: list[Snapshot], migrated: list[Snaps
     for index, (step, a, b) in enumerate(zip(scenario.steps, oracle, migrated, strict=True)):
         if a != b:
             lines.append(f"step {index}: {step.describe()}\n  DRF:     {a}\n  daf_drf: {b}")
+        if step.retry_after is not None and dict(a.headers).get("Retry-After") != step.retry_after:
+            lines.append(
+                f"step {index}: {step.describe()}: the DRF oracle answered Retry-After "
+                f"{dict(a.headers).get('Retry-After')}, the scenario expects {step.retry_after}"
+            )
         if a.status != step.expect:
             lines.append(
                 f"step {index}: {step.describe()}: the DRF oracle answered {a.status}, "

@@ -18,7 +18,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import adrf.decorators
+import adrf.routers
 import adrf.views
+import adrf.viewsets
 from adrf.permissions import AsyncBasePermission
 from adrf.serializers import ModelSerializer
 from asgiref.sync import sync_to_async
@@ -30,9 +32,11 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
 import daf_drf.decorators
 import daf_drf.views
+import daf_drf.viewsets
 from tests.models import Author, Book
 
 # --- adrf-style permissions --------------------------------------------------------------
@@ -172,6 +176,35 @@ ADRF = written_against(adrf.views, adrf.decorators)
 DAF = written_against(daf_drf.views, daf_drf.decorators)
 
 
+def viewset_written_against(viewsets: Any) -> type:
+    """A `ViewSet` with DRF's action names, `async def`: the shape of adrf's README."""
+
+    class AuthorViewSet(viewsets.ViewSet):  # type: ignore[misc, name-defined]
+        authentication_classes: list[Any] = []
+        permission_classes = [permissions.AllowAny]
+
+        async def list(self, request: Any) -> Response:
+            authors = [a async for a in Author.objects.order_by("id")]
+            data = await AuthorSerializer(authors, many=True).adata
+            return Response({"action": self.action, "authors": data})
+
+        async def retrieve(self, request: Any, pk: Any = None) -> Response:
+            author = await Author.objects.aget(pk=pk)
+            return Response({"action": self.action, **await AuthorSerializer(author).adata})
+
+    return AuthorViewSet
+
+
+def _router(prefix: str, viewset: type, router_class: type = SimpleRouter) -> Any:
+    router = router_class()
+    router.register(prefix, viewset, basename=f"{prefix}-author")
+    return router
+
+
+ADRF_VIEWSET = viewset_written_against(adrf.viewsets)
+DAF_VIEWSET = viewset_written_against(daf_drf.viewsets)
+
+
 class DafOrder(daf_drf.views.APIView):
     authentication_classes: list[Any] = []
     permission_classes = [SyncDeny, AsyncDeny]
@@ -207,6 +240,8 @@ urlpatterns = [
     path("order/daf/", DafOrder.as_view()),
     path("order/adrf/", AdrfOrder.as_view()),
     path("decorated/daf/", DafDecorated.as_view()),
+    *_router("adrf/vs", ADRF_VIEWSET).urls,
+    *_router("daf/vs", DAF_VIEWSET).urls,
 ]
 
 
@@ -290,6 +325,12 @@ class ImportSwapTests(TestCase):
     async def test_async_function_view(self) -> None:
         await self.assertSame(200, "GET", "books/count/")
 
+    async def test_viewset_routed_by_drfs_router_keeps_drfs_action_names(self) -> None:
+        await self.assertSame(200, "GET", "vs/")
+        await self.assertSame(200, "GET", "vs/2/")
+        _, daf = await self._both("GET", "vs/")
+        assert daf[1]["action"] == "list"
+
 
 def _savepoint() -> str:
     from django.db import transaction
@@ -316,6 +357,11 @@ class KeptDifferencesTests(TestCase):
         adrf_response = await AsyncClient().get("/order/adrf/")
         assert adrf_response.status_code == 403
         assert adrf_response.json() == {"detail": "async denied second"}
+
+    def test_drfs_router_routes_an_async_viewset_adrfs_router_drops_its_routes(self) -> None:
+        # adrf's router looks for `alist`/`aretrieve` on async viewsets; daf_drf needs none.
+        assert len(_router("x", DAF_VIEWSET).urls) == 2
+        assert len(_router("x", ADRF_VIEWSET, adrf.routers.SimpleRouter).urls) == 0
 
     async def test_decorated_async_permission_denies(self) -> None:
         response = await AsyncClient().get("/decorated/daf/")

@@ -331,8 +331,8 @@ THROTTLING = [
         get("projects/1/stats/", 200),
         get("projects/1/stats/", 200),
         get("projects/1/stats/", 200),
-        get("projects/1/stats/", 429),
-        get("projects/1/stats/", 429, advance=30),
+        get("projects/1/stats/", 429, retry_after="60"),
+        get("projects/1/stats/", 429, advance=30, retry_after="30"),
         get("projects/1/stats/", 200, advance=31),
     ),
     S(
@@ -340,7 +340,7 @@ THROTTLING = [
         get("projects/3/stats/", 200),
         get("projects/3/stats/", 200, advance=10),
         get("projects/3/stats/", 200, advance=10),
-        get("projects/3/stats/", 429, advance=5),
+        get("projects/3/stats/", 429, advance=5, retry_after="35"),
         get("projects/3/stats/", 200, advance=36),
     ),
     S(
@@ -365,6 +365,19 @@ THROTTLING = [
         get("projects/1/stats/", 429, headers={"X-Forwarded-For": "10.0.0.1"}),
         get("projects/1/stats/", 200, headers={"X-Forwarded-For": "10.0.0.2"}),
         get("projects/1/stats/", 200, headers={"X-Forwarded-For": "10.0.0.1, 10.0.0.9"}),
+    ),
+    S(
+        "the_largest_wait_of_all_failing_throttles_wins",
+        *[get("health/", 200, user="alice") for _ in range(57)],
+        get("projects/1/stats/", 200, user="alice", advance=10),
+        get("projects/1/stats/", 200, user="alice"),
+        get("projects/1/stats/", 200, user="alice"),
+        # stats waits 50 s, user 40 s: the largest wins. Then only the user throttle fails.
+        get("projects/1/stats/", 429, user="alice", advance=10, retry_after="50"),
+        get("health/", 429, user="alice", retry_after="40"),
+        get("projects/1/stats/", 429, user="alice", advance=41, retry_after="9"),
+        get("health/", 200, user="alice"),
+        get("projects/1/stats/", 200, user="alice", advance=10),
     ),
     S(
         "throttled_error_renders_as_html",
