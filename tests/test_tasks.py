@@ -256,12 +256,87 @@ class FireAndForgetView(APIView):
         return Response(status=204)
 
 
-urlpatterns = [path("fire/", FireAndForgetView.as_view())]
+sent: list[str] = []
+seen_at_start: list[list[str]] = []
+
+
+async def record_what_was_sent() -> None:
+    seen_at_start.append(list(sent))
+    events["done"].set()
+
+
+class FireAfterResponseView(APIView):
+    async def post(self, request: Any) -> Response:
+        response = Response({"ok": True})
+        fire_and_forget(record_what_was_sent(), after=response)
+        return response
+
+
+urlpatterns = [
+    path("fire/", FireAndForgetView.as_view()),
+    path("fire-after/", FireAfterResponseView.as_view()),
+]
+
+
+async def call_asgi_handler(path: str) -> None:
+    """POST `path` through Django's real ASGIHandler, recording sent message types in `sent`."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    body_sent = False
+    never = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        nonlocal body_sent
+        if not body_sent:
+            body_sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await never.wait()  # no disconnect: the handler cancels this listener when done
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["type"] + ("" if message.get("more_body") else ":last"))
+
+    await ASGIHandler()(scope, receive, send)
+
+
+class FireAfterResponseTests(SimpleTestCase):
+    # Django's real ASGIHandler sends request_started/request_finished, whose receivers
+    # (close_old_connections) touch the database connections.
+    databases = {"default"}
+
+    def setUp(self) -> None:
+        events.clear()
+        sent.clear()
+        seen_at_start.clear()
+
+    @override_settings(ROOT_URLCONF="tests.test_tasks")
+    async def test_with_after_it_starts_once_the_response_was_sent(self) -> None:
+        events["done"] = asyncio.Event()
+        await call_asgi_handler("/fire-after/")
+        await asyncio.wait_for(events["done"].wait(), timeout=5)
+        assert sent[-1] == "http.response.body:last"
+        assert seen_at_start == [sent]
 
 
 class FireAndForgetTests(SimpleTestCase):
     def setUp(self) -> None:
         events.clear()
+        sent.clear()
+        seen_at_start.clear()
 
     @override_settings(ROOT_URLCONF="tests.test_tasks")
     async def test_response_is_sent_without_waiting_for_the_coroutine(self) -> None:
@@ -271,6 +346,21 @@ class FireAndForgetTests(SimpleTestCase):
         assert not events["done"].is_set()
         events["gate"].set()
         await asyncio.wait_for(events["done"].wait(), timeout=5)
+
+    async def test_with_after_a_response_never_closed_drops_the_coroutine(self) -> None:
+        response = Response({"ok": True})
+        with self.assertLogs("daf_drf.tasks", "WARNING") as logs:
+            background = fire_and_forget(fail_loudly(), after=response)
+            del response
+            gc.collect()
+            await asyncio.wait([background])  # type: ignore[list-item]
+        assert background is not None
+        assert background.cancelled()
+        assert "never closed; fail_loudly was not run" in logs.output[0]
+
+    async def test_after_must_be_a_response(self) -> None:
+        with self.assertRaisesMessage(TypeError, "takes the response the view returns"):
+            fire_and_forget(fail_loudly(), after="response")  # type: ignore[arg-type]
 
     async def test_coroutine_finishes_although_the_caller_keeps_no_reference(self) -> None:
         events["gate"], events["done"] = asyncio.Event(), asyncio.Event()
@@ -387,6 +477,8 @@ def test_public_names_are_pinned() -> None:
             "default_task_backend",
             "enqueue_response",
             "fire_and_forget",
+            "make_status_token",
+            "read_status_token",
             "task",
             "task_backends",
             "task_result_data",
