@@ -4,8 +4,9 @@ A bounded pool of long-lived threads, lent to one request at a time.
 Django's stock handler gives every request a new `ThreadPoolExecutor(max_workers=1)` for its
 thread-sensitive work (sync middleware, `sync_to_async` ORM calls, sync receivers), and since
 asgiref 3.12 a second thread to join it. `ThreadPool` keeps `size` worker threads instead;
-each request gets a `Lease`, an executor that asgiref 3.13's
-`ThreadSensitiveContext(executor=...)` uses for that request's thread-sensitive calls.
+each request gets a `Lease`, an executor that `daf_drf.asgi` registers as its
+`ThreadSensitiveContext`'s executor, so asgiref sends that request's thread-sensitive calls
+to it.
 
 Guarantees:
 
@@ -72,8 +73,10 @@ class ThreadPool:
 
         pool = ThreadPool(16)
         lease = pool.lease()
-        async with ThreadSensitiveContext(executor=lease):
+        async with ThreadSensitiveContext() as context:
+            SyncToAsync.context_to_thread_executor[context] = lease
             await sync_to_async(work)()     # runs on the lease's thread
+            del SyncToAsync.context_to_thread_executor[context]
         lease.release()
     """
 
@@ -205,5 +208,5 @@ class Lease(Executor):
         self._pool._forget(self)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        # asgiref never shuts down an executor it was given; a lease ends with `release()`.
+        # A lease ends with `release()`; `shutdown()` (the Executor API) does the same.
         self.release()

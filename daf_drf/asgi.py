@@ -23,11 +23,12 @@ See `docs/deployment.md` for when not to use it, the thread pool, and measuremen
 from __future__ import annotations
 
 import contextvars
-import inspect
 import logging
+import weakref
 from collections import Counter
 from typing import Any
 
+import asgiref
 import django
 from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.core import signals
@@ -104,6 +105,15 @@ def _thread_bound(state: _RequestState | None) -> bool:
     return context is None or context in SyncToAsync.context_to_thread_executor
 
 
+def _owns_context(context: ThreadSensitiveContext) -> bool:
+    """Whether `context` decides this request's thread (the pool may then lend one)."""
+    if getattr(AsyncToSync.executors, "current", None) is not None:
+        # A sync caller's thread serves the request (a test's transaction lives there).
+        return False
+    # Nested in an outer ThreadSensitiveContext, the outer one decides.
+    return SyncToAsync.thread_sensitive_context.get(None) is context
+
+
 def _loop_thread_clean() -> bool:
     # A connection opened on the loop thread (at import time, say) must stay with the stock
     # path: the receivers would act on it here but not on a fresh thread. A wrapper object
@@ -167,16 +177,12 @@ class ASGIHandler(django_asgi.ASGIHandler):
         state.scope = scope
         token = _state.set(state)
         try:
-            if self.pool is not None and getattr(AsyncToSync.executors, "current", None) is None:
-                state.lease = self.pool.lease(on_bind=state.run_pending_start)
-                try:
-                    async with ThreadSensitiveContext(executor=state.lease):
-                        await self.handle(scope, receive, send)
-                finally:
-                    state.lease.release()
-            else:
-                async with ThreadSensitiveContext():
+            pool = self.pool
+            async with ThreadSensitiveContext() as context:
+                if pool is None or not _owns_context(context):
                     await self.handle(scope, receive, send)
+                else:
+                    await self._handle_pooled(pool, context, state, scope, receive, send)
         finally:
             _state.reset(token)
             path = "inline" if state.start == state.finish == "inline" else "stock"
@@ -191,6 +197,30 @@ class ASGIHandler(django_asgi.ASGIHandler):
                     state.start,
                     state.finish,
                 )
+
+    async def _handle_pooled(
+        self,
+        pool: ThreadPool,
+        context: Any,
+        state: _RequestState,
+        scope: Any,
+        receive: Any,
+        send: Any,
+    ) -> None:
+        # The request's context gets a pooled lease where asgiref keeps each context's
+        # executor, so its thread-sensitive calls go to one pooled thread. The lease leaves
+        # that registry when the request ends, before the context exits: asgiref then starts
+        # no join thread, and a task that outlives the request (a fire-and-forget coroutine)
+        # gets a thread of its own, as with the stock handler, never the pooled one.
+        lease = state.lease = pool.lease(on_bind=state.run_pending_start)
+        registry = SyncToAsync.context_to_thread_executor
+        registry[context] = lease
+        try:
+            await self.handle(scope, receive, send)
+        finally:
+            if registry.get(context) is lease:
+                del registry[context]
+            lease.release()
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
         handle = self._handle
@@ -264,10 +294,11 @@ def _pool_problem(size: Any) -> tuple[str, str] | None:
             f'DAF_DRF["ASGI_THREAD_POOL_SIZE"] is {size!r}; expected None, 0 (no pool) or a '
             "positive int."
         )
-    if "executor" not in inspect.signature(ThreadSensitiveContext).parameters:
+    registry = getattr(SyncToAsync, "context_to_thread_executor", None)
+    if not isinstance(registry, weakref.WeakKeyDictionary):
         return "daf_drf.E052", (
-            "daf_drf.asgi's thread pool needs asgiref >= 3.13 "
-            "(ThreadSensitiveContext(executor=...))."
+            f"asgiref {asgiref.__version__} no longer keeps a per-context executor registry "
+            "(SyncToAsync.context_to_thread_executor), which daf_drf.asgi's thread pool uses."
         )
     return None
 

@@ -86,6 +86,17 @@ async def interleave(request: Any, n: int) -> HttpResponse:
     return HttpResponse("ok")
 
 
+async def spawns_background(request: Any) -> HttpResponse:
+    # Like `daf_drf.tasks.fire_and_forget`: a task that outlives the request (it inherits the
+    # request's context) and makes a thread-sensitive call after the response.
+    async def later() -> None:
+        await EVENTS["request_done"].wait()
+        EVENTS["background_thread"] = await sync_to_async(lambda: threading.current_thread().name)()
+
+    EVENTS["background"] = asyncio.get_running_loop().create_task(later())
+    return HttpResponse("ok")
+
+
 async def stream(request: Any) -> StreamingHttpResponse:
     async def chunks() -> Any:
         for part in (b"one,", b"two,", b"three"):
@@ -103,6 +114,7 @@ urlpatterns = [
     path("where", where_am_i, name="where"),
     path("stream", stream),
     path("interleave/<int:n>", interleave),
+    path("background", spawns_background),
 ]
 
 
@@ -438,6 +450,22 @@ def test_pool_holds_at_most_its_size_plus_a_constant_at_256_concurrent_requests(
     assert peak[0] <= before + size + 2
     assert handler.pool is not None
     assert handler.pool.threads <= size
+
+
+@pytest.mark.parametrize("pool", [None, 2])
+def test_task_outliving_its_request_can_still_call_sync_code(pool: int | None) -> None:
+    handler = ASGIHandler(thread_pool_size=pool)
+
+    async def go() -> None:
+        EVENTS["request_done"] = asyncio.Event()
+        await request(handler, "/background")
+        EVENTS["request_done"].set()
+        await EVENTS["background"]
+
+    run_on_fresh_loop(go)
+    # As with Django's stock handler: a thread of its own, not a pooled one lent to another
+    # request.
+    assert not EVENTS["background_thread"].startswith(("daf_drf-asgi-", "test-loop"))
 
 
 def test_pool_is_not_used_under_a_sync_caller_whose_thread_must_serve_the_request() -> None:
