@@ -11,6 +11,7 @@ plays, so writes compare too.
 
 from __future__ import annotations
 
+import json
 import types
 from typing import Any
 
@@ -18,23 +19,67 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import TestCase, override_settings
-from django.urls import path
+from django.urls import include, path
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics as drf_generics
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 
 from compat.differential import Call, Differential, Outcome, Scenario
-from tests.books_api import DafBookViewSet, DrfBookViewSet, router_urls
+from daf_drf import generics
+from tests.books_api import BookSerializer, DafBookViewSet, DrfBookViewSet, router_urls
 from tests.models import Author, Book
 
 
-def _urlconf(name: str, viewset: type) -> types.ModuleType:
-    from django.urls import include
+class IdCursor(CursorPagination):
+    ordering = "-id"
+    page_size = 20
 
+
+class drf_twins:
+    class FilteredBooks(drf_generics.ListAPIView):  # type: ignore[type-arg]
+        queryset = Book.objects.all()
+        serializer_class = BookSerializer
+        filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+        filterset_fields = ["author", "published"]
+        search_fields = ["title", "=isbn"]
+        ordering_fields = ["price", "title", "id"]
+        pagination_class = LimitOffsetPagination
+
+    class CursorBooks(drf_generics.ListAPIView):  # type: ignore[type-arg]
+        queryset = Book.objects.all()
+        serializer_class = BookSerializer
+        pagination_class = IdCursor
+
+
+class daf_twins:
+    class FilteredBooks(generics.ListAPIView):
+        queryset = Book.objects.all()
+        serializer_class = BookSerializer
+        filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+        filterset_fields = ["author", "published"]
+        search_fields = ["title", "=isbn"]
+        ordering_fields = ["price", "title", "id"]
+        pagination_class = LimitOffsetPagination
+
+    class CursorBooks(generics.ListAPIView):
+        queryset = Book.objects.all()
+        serializer_class = BookSerializer
+        pagination_class = IdCursor
+
+
+def _urlconf(name: str, viewset: type, twins: type) -> types.ModuleType:
     module = types.ModuleType(name)
-    module.urlpatterns = [path("api/", include(router_urls(viewset)))]  # type: ignore[attr-defined]
+    module.urlpatterns = [  # type: ignore[attr-defined]
+        path("api/", include(router_urls(viewset))),
+        path("api/filtered/", twins.FilteredBooks.as_view()),  # type: ignore[attr-defined]
+        path("api/cursor/", twins.CursorBooks.as_view()),  # type: ignore[attr-defined]
+    ]
     return module
 
 
-DRF_URLS = _urlconf("compat.viewset_drf_urls", DrfBookViewSet)
-DAF_URLS = _urlconf("compat.viewset_daf_urls", DafBookViewSet)
+DRF_URLS = _urlconf("compat.viewset_drf_urls", DrfBookViewSet, drf_twins)
+DAF_URLS = _urlconf("compat.viewset_daf_urls", DafBookViewSet, daf_twins)
 
 
 def reseed() -> None:
@@ -187,3 +232,32 @@ class ViewSetDifferentialTests(TestCase):
             405,
             405,
         ]
+
+
+class FilterAndPaginationDifferentialTests(TestCase):
+    """DRF's filter backends, django-filter and the other paginators, unchanged."""
+
+    async def test_search_ordering_django_filter_and_limit_offset(self) -> None:
+        diff = SamePathDifferential("/api/filtered/", "/api/filtered/")
+        outcomes = await diff.run(
+            Scenario()
+            .get()
+            .get("?limit=7&offset=14")
+            .get("?author=2&ordering=-price,title&limit=5")
+            .get("?search=Book 1&ordering=title&limit=10&offset=3")
+            .get("?search=0000000000042")
+            .get("?published=2020-01-05")
+            .get("?published=not-a-date")
+            .get("?author=99")
+            .get("?ordering=nonsense&limit=2")
+            .get("?limit=abc")
+            .get("?offset=9999")
+        )
+        assert [o.status for o in outcomes] == [200] * 6 + [400, 400] + [200] * 3
+        assert [b["isbn"] for b in json.loads(outcomes[4].body)] == ["0000000000042"]
+
+    async def test_cursor_pagination_links_and_invalid_cursor(self) -> None:
+        drf = await SamePathDifferential("/api/cursor/", "/api/cursor/").run(Scenario().get())
+        next_link = json.loads(drf[0].body)["next"].removeprefix("http://testserver/api/cursor/")
+        diff = SamePathDifferential("/api/cursor/", "/api/cursor/")
+        await diff.run(Scenario().get(next_link).get("?cursor=bogus"))
