@@ -10,6 +10,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k throttle -x"`.
 PYTEST_ARGS ?=
+# Extra arguments for bench/run.py, e.g. `make bench BENCH_ARGS="--duration 5"`.
+BENCH_ARGS ?=
 # Directories linted and formatted; those not present yet are skipped.
 LINT_PATHS := $(wildcard daf_drf tests compat bench example)
 
@@ -22,7 +24,7 @@ help:
 	@echo "make lint            ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt             ruff format and ruff check --fix"
 	@echo "make docs            mkdocs build --strict into site/"
-	@echo "make bench           run bench/run.py (if present)"
+	@echo "make bench           load benchmarks: python -m bench.run (needs wrk)"
 	@echo "make matrix-oldest   suite on Python 3.11 + Django 5.2 + DRF 3.16 (.venv-oldest)"
 	@echo "make matrix-newest   suite on Python 3.12 + Django 6.1 + DRF 3.18 (.venv-newest)"
 	@echo "make ci              what CI runs: bash .ci/run"
@@ -61,7 +63,7 @@ demo:
 
 bench:
 	@if [ -f bench/run.py ]; then \
-		scripts/venv.sh $(VENV) $(PYTHON) bench,tasks && $(PY) bench/run.py; \
+		scripts/venv.sh $(VENV) $(PYTHON) test,tasks,bench && $(PY) -m bench.run $(BENCH_ARGS); \
 	else \
 		echo "bench/run.py does not exist yet: nothing to run."; \
 	fi
