@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import inspect
 import json
 import os
 from typing import Any
 
 import pytest
-from asgiref.sync import iscoroutinefunction
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.auth.models import User
 from django.core.handlers.asgi import ASGIHandler
 from django.test import TestCase, override_settings
@@ -302,3 +303,25 @@ class AsgiHandlerTests(TestCase):
             status, content = await _asgi_request(method, path, body, json_body)
             assert status == expected, (method, path, content)
         assert (await Book.objects.aget(pk=2)).title == "Z"
+
+    async def test_authenticated_writes_through_asgi_handler(self) -> None:
+        # Basic authentication queries the user table: a sync authenticator, run off the loop.
+        await sync_to_async(User.objects.create_superuser)("root", "r@example.com", "pw")
+        auth = [
+            (b"content-type", b"application/json"),
+            (b"authorization", b"Basic " + base64.b64encode(b"root:pw")),
+        ]
+        new = json.dumps({"title": "A", "isbn": "77", "price": "2.00", "author": 1}).encode()
+        requests = [
+            ("POST", "/books/", new, 201),
+            ("POST", "/books/", new, 400),
+            ("PUT", "/books/4/", new.replace(b'"A"', b'"B"'), 200),
+            ("PATCH", "/books/4/", b'{"price": "3.00"}', 200),
+            ("DELETE", "/books/4/", b"", 204),
+            ("DELETE", "/books/4/", b"", 404),
+            ("OPTIONS", "/books/1/", b"", 200),
+        ]
+        for method, path, body, expected in requests:
+            status, content = await _asgi_request(method, path, body, auth)
+            assert status == expected, (method, path, content)
+        assert not await Book.objects.filter(pk=4).aexists()
