@@ -199,7 +199,13 @@ async def compare(
 def differences(scenario: Scenario, oracle: list[Snapshot], migrated: list[Snapshot]) -> str:
     """A readable report of the steps whose responses differ, or `""`."""
     lines = []
-    for index, (step, a, b) in enumerate(zip(scenario.steps, oracle, migrated, strict=True)):
+    if len(oracle) != len(migrated):
+        # A side stopped early: an exception escaped a view (its snapshot has status -1).
+        lines.append(
+            f"DRF answered {len(oracle)} of {len(scenario.steps)} steps, daf_drf "
+            f"{len(migrated)}; last answers: {oracle[-1:]} / {migrated[-1:]}"
+        )
+    for index, (step, a, b) in enumerate(zip(scenario.steps, oracle, migrated, strict=False)):
         if a != b:
             lines.append(f"step {index}: {step.describe()}\n  DRF:     {a}\n  daf_drf: {b}")
         if step.retry_after is not None and dict(a.headers).get("Retry-After") != step.retry_after:
