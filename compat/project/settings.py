@@ -49,6 +49,9 @@ DATABASES = {
     }
 }
 
+# Reviewed: the migrated endpoints group their writes with daf_drf.transaction.atomic.
+SILENCED_SYSTEM_CHECKS = ["daf_drf.W040"]
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 TEMPLATES = [
