@@ -71,43 +71,53 @@ def _is_pending(value: Any) -> bool:
 
 def find_awaitables(data: Any) -> list[Slot]:
     """
-    Return the slots of `data` (nested dicts and lists, as DRF's `.data` builds them) that hold
-    an awaitable. Cheap enough to run on every response: a type check per value.
+    Return, in document order, the slots of `data` (nested dicts and lists, as DRF's `.data`
+    builds them) that hold an awaitable: a type check per value.
     """
     slots: list[Slot] = []
-    stack = [data]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            items: Any = node.items()
-        elif isinstance(node, list):
-            items = enumerate(node)
-        else:
-            continue
-        for key, value in items:
-            kind = type(value)
-            if kind is str or kind is int or kind is float or kind is bool or value is None:
-                continue
-            if isinstance(value, dict | list):
-                stack.append(value)
-            elif _is_pending(value):
-                slots.append((node, key, value))
+    if isinstance(data, dict | list):
+        _collect(data, slots)
     return slots
+
+
+def _collect(node: Any, slots: list[Slot]) -> None:
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool or value is None:
+            continue
+        if isinstance(value, dict | list):
+            _collect(value, slots)
+        elif _is_pending(value):
+            slots.append((node, key, value))
+
+
+def _close(value: Any) -> None:
+    awaitable = value.awaitable if type(value) is _Pending else value
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
 
 
 async def resolve_awaitables(slots: list[Slot]) -> None:
     """
-    Await every slot found by `find_awaitables`, in order, on the running loop, and store the
-    result in place (results that hold awaitables themselves are resolved too).
+    Await every slot found by `find_awaitables`, one after the other on the running loop,
+    and store each result in place (results that hold awaitables are resolved too). If one
+    raises, the remaining coroutines are closed, never left un-awaited, and the error
+    propagates.
     """
-    for container, key, value in slots:
-        result = await value.resolve() if type(value) is _Pending else await value
-        nested = find_awaitables([result])
-        if nested:
+    for index, (container, key, value) in enumerate(slots):
+        try:
+            result = await value.resolve() if type(value) is _Pending else await value
             holder = [result]
-            await resolve_awaitables(find_awaitables(holder))
-            result = holder[0]
-        container[key] = result
+            nested = find_awaitables(holder)
+            if nested:
+                await resolve_awaitables(nested)
+        except BaseException:
+            for _, _, rest in slots[index + 1 :]:
+                _close(rest)
+            raise
+        container[key] = holder[0]
 
 
 def _native(serializer: Any, name: str) -> Any:

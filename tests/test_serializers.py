@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import warnings
 from typing import Any
 
 import pytest
@@ -214,3 +216,47 @@ def test_may_hold_awaitables_follows_method_fields_and_nesting() -> None:
     assert may_hold_awaitables(Nested()) is True
     assert may_hold_awaitables(BookSerializer()) is False
     assert may_hold_awaitables(serializers.Serializer()) is True
+
+
+class FailingReviewSerializer(ReviewSerializer):
+    async def get_label(self, obj: Review) -> str:
+        raise RuntimeError(f"no label for {obj.pk}")
+
+
+class ResolutionTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        books = make_books(3)
+        for book in books:
+            Review.objects.create(book=book, stars=1)
+
+    async def test_a_failing_getter_propagates_and_closes_the_other_coroutines(self) -> None:
+        serializer = FailingReviewSerializer(Review.objects.order_by("id"), many=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                await adata(serializer)
+            except RuntimeError as exc:
+                assert str(exc) == "no label for 1"  # noqa: PT017
+            else:
+                pytest.fail("the getter's error did not propagate")
+            del serializer
+            gc.collect()
+        assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
+
+    async def test_awaitables_are_found_in_document_order(self) -> None:
+        from daf_drf.serializers import find_awaitables
+
+        async def value(n: int) -> int:
+            return n
+
+        coroutines = [value(n) for n in range(4)]
+        data = [
+            {"a": coroutines[0], "nested": {"b": coroutines[1]}},
+            [coroutines[2]],
+            {"c": coroutines[3]},
+        ]
+        slots = find_awaitables(data)
+        assert [slot[2] for slot in slots] == coroutines
+        for coroutine in coroutines:
+            coroutine.close()
