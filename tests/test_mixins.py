@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+from adrf import serializers as adrf_serializers
 from django.db import transaction
 from django.test import TestCase, override_settings
 from django.urls import path
@@ -92,7 +93,23 @@ class SyncUpdate(BookDetail):
         serializer.save(pages=999)
 
 
+class AdrfAuthorSerializer(adrf_serializers.ModelSerializer):
+    class Meta:
+        model = Author
+        fields = ["id", "name"]
+
+    async def acreate(self, validated_data: dict[str, Any]) -> Author:
+        return await Author.objects.acreate(name=validated_data["name"].title())
+
+
+class AdrfAuthors(generics.ListCreateAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Author.objects.order_by("id")
+    serializer_class = AdrfAuthorSerializer
+
+
 urlpatterns = [
+    path("adrf-authors/", AdrfAuthors.as_view()),
     path("books/", Books.as_view()),
     path("sync-hook/", SyncHookBooks.as_view()),
     path("async-hook/", AsyncHookBooks.as_view()),
@@ -173,6 +190,13 @@ class CreateTests(TestCase):
         assert response.status_code == 201
         assert hops[0] == "BaseSerializer.is_valid"
         assert hops[-1] == "data_in_thread"
+
+    async def test_adrf_serializer_creates_through_its_own_acreate(self) -> None:
+        created = await self.client.post("/adrf-authors/", {"name": "terry pratchett"})
+        listed = await self.client.get("/adrf-authors/")
+        assert created.status_code == 201
+        assert created.json()["name"] == "Terry Pratchett"
+        assert [a["name"] for a in listed.json()] == ["Ursula", "Terry Pratchett"]
 
     async def test_an_exception_after_the_save_propagates(self) -> None:
         with pytest.raises(RuntimeError, match="after the save"):
