@@ -26,7 +26,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
-from django.test import AsyncClient
+from django.test import AsyncClient, override_settings
 
 from compat.harness import Clock, project_settings
 from compat.project import settings as project
@@ -48,9 +48,14 @@ STATS = {"scenarios": 0, "requests": 0}
 
 @dataclass(frozen=True)
 class Side:
+    """One way of serving the project: its `REST_FRAMEWORK`, URLconf and `DAF_DRF` settings."""
+
     name: str
     rest_framework: dict[str, Any]
     urlconf: str
+    daf_drf: dict[str, Any] = field(default_factory=dict)
+    # Empties the throttle store before the side plays (the Django cache is always cleared).
+    reset: Callable[[], None] | None = None
 
 
 DRF = Side("DRF", project.ORIGINAL_REST_FRAMEWORK, "compat.project.urls_drf")
@@ -163,10 +168,13 @@ class Runner:
         savepoint = await sync_to_async(transaction.savepoint)()
         try:
             cache.clear()
+            if self.side.reset is not None:
+                self.side.reset()
             self.clock.reset()
             snapshots = []
             clients: dict[Any, AsyncClient] = {}
             with (
+                override_settings(DAF_DRF=self.side.daf_drf),
                 project_settings(self.side.rest_framework, self.side.urlconf),
                 self.clock.installed(),
             ):

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+import redis
 from django.contrib.auth import get_user_model
 from django.test import TestCase
 from rest_framework.authtoken.models import Token
 
 from compat.project.drf_app.models import Label, Project, Ticket
 from compat.runner import (
+    DAF,
     STATS,
     Scenario,
+    Side,
     compare,
     delete,
     differences,
@@ -33,6 +37,7 @@ from compat.runner import (
     put,
     request,
 )
+from daf_drf.backends import get_store
 
 TOKENS = {name: (name[0] * 40) for name in ("alice", "bob", "carol", "eve")}
 
@@ -535,6 +540,69 @@ def _make_test(scenario: Scenario) -> Any:
 
     test.__doc__ = f"{scenario.name}: {len(scenario.steps)} requests, identical on both sides."
     return test
+
+
+def _clear_memory_store() -> None:
+    get_store("memory://").clear()
+
+
+class ThrottlingOnTheMemoryStore(TestCase):
+    """The throttling scenarios with daf_drf's counters in `memory://`."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        seed()
+
+    def side(self) -> Side:
+        return Side(
+            "daf_drf, memory://",
+            DAF.rest_framework,
+            DAF.urlconf,
+            {"THROTTLE_STORE": "memory://"},
+            _clear_memory_store,
+        )
+
+
+@pytest.mark.redis
+@pytest.mark.usefixtures("_redis_url")
+class ThrottlingOnTheRedisStore(ThrottlingOnTheMemoryStore):
+    """The throttling scenarios with daf_drf's counters in a real redis-server."""
+
+    redis_url = ""
+
+    def side(self) -> Side:
+        def flush() -> None:
+            client = redis.Redis.from_url(self.redis_url)
+            client.flushdb()
+            client.close()
+
+        return Side(
+            "daf_drf, redis://",
+            DAF.rest_framework,
+            DAF.urlconf,
+            {"THROTTLE_STORE": self.redis_url},
+            flush,
+        )
+
+
+@pytest.fixture
+def _redis_url(request: Any, clean_redis: str) -> None:
+    request.instance.redis_url = clean_redis
+
+
+def _make_store_test(scenario: Scenario) -> Any:
+    async def test(self: ThrottlingOnTheMemoryStore) -> None:
+        oracle, migrated = await compare(scenario, TOKENS, migrated=self.side())
+        STATS["scenarios"] += 1
+        STATS["requests"] += len(scenario.steps)
+        report = differences(scenario, oracle, migrated)
+        assert not report, f"\n{report}"
+
+    return test
+
+
+for _scenario in THROTTLING:
+    setattr(ThrottlingOnTheMemoryStore, f"test_{_scenario.name}", _make_store_test(_scenario))
 
 
 for _group, _scenarios in GROUPS.items():
