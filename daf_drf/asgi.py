@@ -26,6 +26,7 @@ import contextvars
 import logging
 import weakref
 from collections import Counter
+from contextlib import suppress
 from typing import Any
 
 import asgiref
@@ -59,7 +60,7 @@ _SHAPES = {_asgi_compat.HANDLE_TASKS: handle_tasks, _asgi_compat.HANDLE_TASKGROU
 
 
 class _RequestState:
-    __slots__ = ("finish", "lease", "pending_start", "scope", "sender", "start")
+    __slots__ = ("finish", "lease", "pending_start", "scope", "sender", "start", "sync_caller")
 
     def __init__(self, sender: type) -> None:
         self.sender = sender
@@ -68,6 +69,8 @@ class _RequestState:
         self.scope: Any = None
         self.start = "stock"
         self.finish = "stock"
+        # Called from sync code (`async_to_sync`): that caller's thread serves the request.
+        self.sync_caller = getattr(AsyncToSync.executors, "current", None) is not None
 
     def run_pending_start(self) -> None:
         # Pool mode: the start-of-request receivers that ran on the loop (where they found
@@ -80,22 +83,36 @@ class _RequestState:
 _state: contextvars.ContextVar[_RequestState] = contextvars.ContextVar("daf_drf_asgi_request")
 
 
+# (signal id, sender) -> (receiver keys it was computed for, verdict). A verdict that allows
+# the inline path names only Django's own functions, which live as long as the process, so
+# their ids cannot be reused by another receiver while the entry is valid.
+_verdicts: dict[tuple[int, Any], tuple[tuple[Any, ...], list[Any] | None]] = {}
+
+
 def _inline_receivers(signal: Any, sender: Any) -> list[Any] | None:
     """The signal's receivers if all are Django's own sync ones, else `None`."""
-    if not signal.receivers:
+    receivers = signal.receivers
+    if not receivers:
         return []
+    keys = tuple(entry[0] for entry in receivers)
+    cached = _verdicts.get((id(signal), sender))
+    if cached is not None and cached[0] == keys and not signal._dead_receivers:
+        return cached[1]
     sync_receivers, async_receivers = signal._live_receivers(sender)
-    if async_receivers:
-        return None
-    for receiver in sync_receivers:
-        if receiver not in DJANGO_RECEIVERS:
-            return None
-    return list(sync_receivers)
+    verdict: list[Any] | None = list(sync_receivers)
+    if async_receivers or any(r not in DJANGO_RECEIVERS for r in sync_receivers):
+        verdict = None
+    _verdicts[(id(signal), sender)] = (keys, verdict)
+    return verdict
 
 
 def _thread_bound(state: _RequestState | None) -> bool:
     """Whether this request's thread-sensitive work already has a thread."""
-    if getattr(AsyncToSync.executors, "current", None) is not None:
+    if state is None:
+        sync_caller = getattr(AsyncToSync.executors, "current", None) is not None
+    else:
+        sync_caller = state.sync_caller
+    if sync_caller:
         # Called from sync code (a test's `async_to_sync`): thread-sensitive work runs on
         # that parent thread, which may hold connections.
         return True
@@ -105,9 +122,9 @@ def _thread_bound(state: _RequestState | None) -> bool:
     return context is None or context in SyncToAsync.context_to_thread_executor
 
 
-def _owns_context(context: ThreadSensitiveContext) -> bool:
+def _owns_context(context: ThreadSensitiveContext, state: _RequestState) -> bool:
     """Whether `context` decides this request's thread (the pool may then lend one)."""
-    if getattr(AsyncToSync.executors, "current", None) is not None:
+    if state.sync_caller:
         # A sync caller's thread serves the request (a test's transaction lives there).
         return False
     # Nested in an outer ThreadSensitiveContext, the outer one decides.
@@ -179,7 +196,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
         try:
             pool = self.pool
             async with ThreadSensitiveContext() as context:
-                if pool is None or not _owns_context(context):
+                if pool is None or not _owns_context(context, state):
                     await self.handle(scope, receive, send)
                 else:
                     await self._handle_pooled(pool, context, state, scope, receive, send)
@@ -235,8 +252,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
         state = _state.get(None)
         receivers = _inline_receivers(signals.request_started, self.__class__)
         if receivers is not None and not _thread_bound(state) and _loop_thread_clean():
-            for receiver in receivers:
-                receiver(signal=signals.request_started, sender=self.__class__, scope=scope)
+            _send_inline(signals.request_started, receivers, self.__class__, scope=scope)
             if state is not None:
                 state.start = "inline"
                 state.pending_start = receivers
@@ -246,43 +262,64 @@ class ASGIHandler(django_asgi.ASGIHandler):
     async def aclose_response(self, response: HttpResponseBase, request: Any) -> None:
         """`response.close()`: inline when provably equivalent, else in the request's thread."""
         state = _state.get(None)
-        if self._can_close_inline(response, request, state):
-            response.close()
-            if state is not None:
-                state.finish = "inline"
+        receivers = self._inline_close_receivers(response, request, state)
+        if receivers is None:
+            await sync_to_async(response.close)()
             return
-        await sync_to_async(response.close)()
+        # `HttpResponseBase.close()`, statement for statement (fingerprinted), with the
+        # connection receivers left out as on a fresh thread (see `_send_inline`).
+        for closer in response._resource_closers:  # type: ignore[attr-defined]
+            with suppress(Exception):  # as Django does
+                closer()
+        response._resource_closers.clear()  # type: ignore[attr-defined]
+        response.closed = True
+        _send_inline(signals.request_finished, receivers, response._handler_class)  # type: ignore[attr-defined]
+        if state is not None:
+            state.finish = "inline"
 
     async def afinish_request(self) -> None:
         """`request_finished` for a cancelled request (no response to close)."""
         state = _state.get(None)
         receivers = _inline_receivers(signals.request_finished, self.__class__)
         if receivers is not None and not _thread_bound(state) and _loop_thread_clean():
-            for receiver in receivers:
-                receiver(signal=signals.request_finished, sender=self.__class__)
+            _send_inline(signals.request_finished, receivers, self.__class__)
             if state is not None:
                 state.finish = "inline"
             return
         await signals.request_finished.asend(sender=self.__class__)
 
-    def _can_close_inline(
+    def _inline_close_receivers(
         self, response: HttpResponseBase, request: Any, state: _RequestState | None
-    ) -> bool:
+    ) -> list[Any] | None:
+        """`request_finished`'s receivers if `response.close()` may run inline, else `None`."""
         if response.streaming or type(response).close is not HttpResponseBase.close:
-            return False
+            return None
         for closer in response._resource_closers:  # type: ignore[attr-defined]
             # Django adds `request.close`; anything else (a file) may block or need a thread.
             if request is None or closer != request.close:
-                return False
+                return None
         if request is not None:
             if type(request).close is not django_asgi.ASGIRequest.close:
-                return False
+                return None
             if getattr(request, "_files", None):
-                return False
+                return None
         sender = response._handler_class  # type: ignore[attr-defined]
-        if _inline_receivers(signals.request_finished, sender) is None:
-            return False
-        return not _thread_bound(state) and _loop_thread_clean()
+        receivers = _inline_receivers(signals.request_finished, sender)
+        if receivers is None or _thread_bound(state) or not _loop_thread_clean():
+            return None
+        return receivers
+
+
+# On the stock path these run on a thread that holds no connection, where they touch nothing;
+# the inline path runs only when the loop thread holds none either, so they are skipped.
+_CONNECTION_RECEIVERS = frozenset({reset_queries, close_old_connections})
+
+
+def _send_inline(signal: Any, receivers: list[Any], sender: Any, **named: Any) -> None:
+    """Call Django's own receivers as `Signal.send` would, minus the no-op connection ones."""
+    for receiver in receivers:
+        if receiver not in _CONNECTION_RECEIVERS:
+            receiver(signal=signal, sender=sender, **named)
 
 
 def _pool_problem(size: Any) -> tuple[str, str] | None:

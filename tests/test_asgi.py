@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.core import signals
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler as StockASGIHandler
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -310,6 +312,23 @@ def test_streaming_response_streams_the_same_messages_and_closes_the_stock_way()
     assert ours["messages"] == stock["messages"]
     assert ours["body"] == b"one,two,three"
     assert handler.path_counts == {"stock": 1}
+
+
+class RecordingCache(LocMemCache):
+    def close(self, **kwargs: Any) -> None:
+        EVENTS["cache_closes"] = EVENTS.get("cache_closes", 0) + 1
+
+
+@pytest.mark.parametrize("handler_class", [StockASGIHandler, ASGIHandler])
+def test_caches_are_closed_at_request_end_as_stock(handler_class: type, settings: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.RecordingCache"}}
+
+    async def go() -> None:
+        caches["default"].get("warm")  # initialised in the server's context, as in production
+        await request(handler_class(), "/plain")
+
+    run_on_fresh_loop(go)
+    assert EVENTS["cache_closes"] == 1
 
 
 # --- disconnects, body limits, script prefix -------------------------------------------------
