@@ -146,6 +146,16 @@ def test_drf_and_daf_endpoints_share_the_quotes_throttle(client: httpx.Client) -
     assert throttled.headers["Retry-After"] == "60"
 
 
+def test_the_readmes_curl_commands_show_a_429_with_retry_after(client: httpx.Client) -> None:
+    # README, "Try the throttle": five requests to the migrated endpoint, then the DRF one.
+    ident = {"X-Forwarded-For": "10.1.0.4"}
+    assert [client.get("/api/quotes/", headers=ident).status_code for _ in range(5)] == [200] * 5
+    refused = client.get("/api/legacy/quotes/", headers=ident)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"
+    assert refused.json() == {"detail": "Request was throttled. Expected available in 60 seconds."}
+
+
 def test_fanout_gathers_every_upstream_call(client: httpx.Client) -> None:
     response = client.get("/api/fanout/", params={"calls": 5, "ms": 50})
     assert response.status_code == 200
