@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.apps import AppConfig
 
 
@@ -20,7 +22,7 @@ class DafDrfConfig(AppConfig):
             transaction,
         )
 
-        try:
-            from daf_drf import tasks  # noqa: F401  (E060, W060, W061)
-        except ImportError:  # No Tasks framework: Django 5.2 without the django-tasks backport.
-            pass
+        # E060, W060, W061; without a Tasks framework (Django 5.2 and no django-tasks
+        # backport) daf_drf.tasks cannot be imported, and there is nothing to check.
+        with contextlib.suppress(ImportError):
+            from daf_drf import tasks  # noqa: F401
