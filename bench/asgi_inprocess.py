@@ -14,7 +14,7 @@ Variants:
 - stock + daf_drf `hello` (`APIView`, no auth/permissions/throttles, `Response` as JSON)
 - entry + daf_drf `hello`
 - entry + Django `async def` view
-- stock + DRF sync `hello` and entry with a 16-thread pool + DRF sync `hello` (context)
+- entry with a 16-thread pool + daf_drf `hello`; stock and pooled entry + DRF sync `hello`
 
 The bar for issue 10: daf_drf `hello` through the entry uses <= 0.35x the CPU per request of
 the same endpoint through the stock handler. This is a measurement, not a test.
@@ -36,14 +36,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import django
 from django.conf import settings
 
+# `--default-middleware`: Django's `startproject` middleware instead of none. Each of them is
+# a `MiddlewareMixin` whose sync hooks Django runs through `sync_to_async`, so every request
+# binds a thread and the entry falls back to the stock hop for `request_finished`.
+DEFAULT_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+WITH_MIDDLEWARE = "--default-middleware" in sys.argv
+
 settings.configure(
     DEBUG=False,
     SECRET_KEY="bench",
     ALLOWED_HOSTS=["*"],
     USE_TZ=True,
     ROOT_URLCONF=__name__,
-    MIDDLEWARE=[],
-    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
+    MIDDLEWARE=DEFAULT_MIDDLEWARE if WITH_MIDDLEWARE else [],
+    INSTALLED_APPS=[
+        "django.contrib.contenttypes",
+        "django.contrib.auth",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "rest_framework",
+    ],
+    SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
     REST_FRAMEWORK={
         "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -92,6 +113,7 @@ VARIANTS: list[tuple[str, str, str]] = [
     ("stock + daf_drf hello", "stock", "/daf/hello"),
     ("entry + daf_drf hello", "entry", "/daf/hello"),
     ("entry + Django async view", "entry", "/django/hello"),
+    ("entry (pool 16) + daf_drf hello", "pool", "/daf/hello"),
     ("stock + DRF sync hello", "stock", "/drf/hello"),
     ("entry (pool 16) + DRF sync hello", "pool", "/drf/hello"),
 ]
@@ -171,7 +193,7 @@ async def run(
                     await measure(apps[kind], url, requests, c)
                 )
     entry = apps["entry"]
-    if entry.path_counts.get("stock"):
+    if entry.path_counts.get("stock") and not WITH_MIDDLEWARE:
         raise RuntimeError(f"the entry took the stock path: {entry.path_counts}")
     return results
 
@@ -181,6 +203,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 64])
+    parser.add_argument("--default-middleware", action="store_true", help=DEFAULT_MIDDLEWARE[0])
     args = parser.parse_args()
     try:
         import uvloop
@@ -195,7 +218,7 @@ def main() -> None:
         f"Python {platform.python_version()}, Django {django.__version__}, "
         f"DRF {rest_framework.__version__}, asgiref {asgiref.__version__}, {loop_name}, "
         f"{platform.machine()} ({_cpu_name()}); {args.requests} requests x {args.repeats} "
-        "repeats"
+        f"repeats; middleware: {'Django default' if WITH_MIDDLEWARE else 'none'}"
     )
     print()
     header = "| variant | " + " | ".join(f"c={c} CPU µs min / median" for c in args.concurrency)
