@@ -21,6 +21,7 @@ from tests.books_api import (
     DafBookViewSet,
     DrfBookList,
     DrfBookViewSet,
+    PageOf100,
     router_urls,
 )
 from tests.models import Book
@@ -94,3 +95,20 @@ def test_extra_action_schema_is_drfs() -> None:
     daf = schema(router_urls(_extra_actions(DafBookViewSet, action)))
     assert drf["paths"]["/books/titles/"]["get"]["description"] == "Every title, in one list."
     assert daf == drf
+
+
+def test_async_get_serializer_class_documents_like_a_sync_one() -> None:
+    class AsyncSerializerClass(generics.ListCreateAPIView):
+        queryset = Book.objects.all()
+        pagination_class = PageOf100
+
+        async def get_serializer_class(self) -> Any:
+            return BookSerializer
+
+    drf = schema([path("books/", DrfBookList.as_view())])
+    daf = schema([path("books/", type("BookList", (AsyncSerializerClass,), {}).as_view())])
+    assert daf["components"] == drf["components"]
+    assert (
+        daf["paths"]["/books/"]["post"]["requestBody"]
+        == (drf["paths"]["/books/"]["post"]["requestBody"])
+    )

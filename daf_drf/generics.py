@@ -51,7 +51,7 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
-from daf_drf.hooks import call_hook, is_inline_safe
+from daf_drf.hooks import call_hook, is_inline_safe, resolve_sync
 from daf_drf.mixins import LOOKUP_HOOKS
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
@@ -76,7 +76,6 @@ _DRF = drf_generics.GenericAPIView
 _PURE_HOOKS: frozenset[Callable[..., Any]] = frozenset(
     {
         _DRF.get_queryset,
-        _DRF.get_serializer,
         _DRF.get_serializer_class,
         _DRF.get_serializer_context,
         drf_mixins.CreateModelMixin.get_success_headers,
@@ -166,7 +165,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def afilter_queryset(self, queryset: Any) -> Any:
         """`filter_queryset()`, sync or async; async filter backends are awaited."""
-        if type(self).filter_queryset is not _DRF.filter_queryset:
+        if self._overridden("filter_queryset"):
             return await self.ahook(self.filter_queryset, queryset)
         backends = [backend() for backend in self.filter_backends]
         if not any(inspect.iscoroutinefunction(b.filter_queryset) for b in backends):
@@ -182,7 +181,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def apaginate_queryset(self, queryset: Any) -> Any:
         """`paginate_queryset()`, sync or async; `None` when pagination is off."""
-        if type(self).paginate_queryset is not _DRF.paginate_queryset:
+        if self._overridden("paginate_queryset"):
             return await self.ahook(self.paginate_queryset, queryset)
         paginator = self.paginator
         if paginator is None:
@@ -191,7 +190,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_paginated_response(self, data: Any) -> Any:
         """`get_paginated_response()`, sync or async."""
-        if type(self).get_paginated_response is not _DRF.get_paginated_response:
+        if self._overridden("get_paginated_response"):
             return await self.ahook(self.get_paginated_response, data)
         paginator = self.paginator
         if paginator is None:
@@ -202,7 +201,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
         """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
-        if type(self).get_serializer is not _DRF.get_serializer:
+        if self._overridden("get_serializer"):
             return await self.ahook(self.get_serializer, *args, **kwargs)
         serializer_class = await self.ahook(self.get_serializer_class)
         if "context" not in kwargs:
@@ -215,7 +214,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
         the loop. An overridden `get_object` (sync or async) is called instead.
         """
-        if type(self).get_object is not _DRF.get_object:
+        if self._overridden("get_object"):
             return await self.ahook(self.get_object)
         if self.runs_in_one_hop(LOOKUP_HOOKS):
             obj = await sync_to_async(self._lookup_in_thread)()
@@ -235,6 +234,42 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
                 "attribute on the view correctly."
             )
         return {self.lookup_field: self.kwargs[lookup_url_kwarg]}
+
+    def _overridden(self, name: str) -> bool:
+        return getattr(type(self), name) is not getattr(GenericAPIView, name)
+
+    # --- DRF's sync call sites ---------------------------------------------------------------
+    # DRF's metadata (OPTIONS), browsable API and schema generators call these synchronously,
+    # from worker threads or management commands. They accept async hooks: an awaitable is
+    # awaited there through `async_to_sync`, and refused on the event loop (`resolve_sync`).
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        name = type(self).__qualname__
+        serializer_class = resolve_sync(
+            self.get_serializer_class(), what=f"{name}.get_serializer_class"
+        )
+        if "context" not in kwargs:
+            kwargs["context"] = resolve_sync(
+                self.get_serializer_context(), what=f"{name}.get_serializer_context"
+            )
+        return serializer_class(*args, **kwargs)
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        for backend in list(self.filter_backends):
+            queryset = resolve_sync(
+                backend().filter_queryset(self.request, queryset, self),
+                what=f"{backend.__qualname__}.filter_queryset",
+            )
+        return queryset
+
+    def get_object(self) -> Any:
+        name = type(self).__qualname__
+        queryset = resolve_sync(self.get_queryset(), what=f"{name}.get_queryset")
+        queryset = resolve_sync(self.filter_queryset(queryset), what=f"{name}.filter_queryset")
+        obj = get_object_or_404(queryset, **self.get_lookup_kwargs())
+        # May raise a permission denied.
+        self.check_object_permissions(self.request, obj)
+        return obj
 
     def _lookup_in_thread(self) -> Any:
         queryset = self.filter_queryset(self.get_queryset())

@@ -187,6 +187,19 @@ class AsyncObjectAndContext(generics.RetrieveAPIView):
         return {**super().get_serializer_context(), "shelf": await Book.objects.acount()}
 
 
+class AllAsyncDetail(generics.RetrieveUpdateAPIView):
+    """Every lookup and serializer hook async: DRF's sync call sites must cope."""
+
+    async def get_queryset(self) -> Any:
+        return Book.objects.all()
+
+    async def get_serializer_class(self) -> Any:
+        return BookSerializer
+
+    async def get_serializer_context(self) -> dict[str, Any]:
+        return {"request": self.request, "view": self, "format": None}
+
+
 class MisroutedDetail(generics.RetrieveAPIView):
     queryset = Book.objects.all()
     serializer_class = BookSerializer
@@ -204,6 +217,7 @@ urlpatterns = [
     path("isbn/<str:isbn>/", BookByIsbn.as_view()),
     path("misrouted/<int:id>/", MisroutedDetail.as_view()),
     path("async-backend/", AsyncBackendList.as_view()),
+    path("all-async/<int:pk>/", AllAsyncDetail.as_view()),
     path("async-pager/", AsyncPagerList.as_view()),
     path("async-object/<str:isbn>/", AsyncObjectAndContext.as_view()),
 ]
@@ -394,6 +408,37 @@ class ObjectTests(TestCase):
     async def test_async_get_object_and_serializer_context_are_awaited(self) -> None:
         response = await self.client.get("/async-object/2/")
         assert response.json() == {"title": "Book 2", "shelf": "4"}
+
+    async def test_options_metadata_works_with_async_lookup_and_serializer_hooks(self) -> None:
+        # DRF's SimpleMetadata calls get_object() and get_serializer() synchronously.
+        response = await self.client.options("/all-async/2/")
+        assert response.status_code == 200
+        assert set(response.json()["actions"]["PUT"]) == {
+            "id",
+            "title",
+            "isbn",
+            "price",
+            "published",
+            "author",
+        }
+
+    async def test_browsable_api_renders_with_async_hooks(self) -> None:
+        response = await self.client.get("/all-async/2/", headers={"Accept": "text/html"})
+        assert response.status_code == 200
+        assert b"Book 1" in response.content
+
+    async def test_async_hooks_serve_json_too(self) -> None:
+        response = await self.client.patch("/all-async/2/", {"title": "T"}, format="json")
+        assert response.json()["title"] == "T"
+
+    async def test_sync_get_object_on_the_loop_refuses_an_async_hook(self) -> None:
+        from daf_drf.hooks import HookNotAwaitable
+
+        view = AllAsyncDetail()
+        view.kwargs = {"pk": 2}
+        view.request = None  # type: ignore[assignment]
+        with pytest.raises(HookNotAwaitable):
+            view.get_object()
 
     async def test_wrong_lookup_kwarg_is_improperly_configured(self) -> None:
         with pytest.raises(ImproperlyConfigured, match='named "pk"'):
