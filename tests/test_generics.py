@@ -443,3 +443,26 @@ class ObjectTests(TestCase):
     async def test_wrong_lookup_kwarg_is_improperly_configured(self) -> None:
         with pytest.raises(ImproperlyConfigured, match='named "pk"'):
             await self.client.get("/misrouted/1/")
+
+
+def test_public_names_are_pinned() -> None:
+    from daf_drf import mixins, viewsets
+
+    assert sorted(generics.__all__) == sorted([*CONCRETE, "GenericAPIView", "get_object_or_404"])
+    assert sorted(mixins.__all__) == [
+        "CreateModelMixin",
+        "DestroyModelMixin",
+        "ListModelMixin",
+        "RetrieveModelMixin",
+        "UpdateModelMixin",
+        "awrite",
+    ]
+    assert sorted(viewsets.__all__) == [
+        "GenericViewSet",
+        "ModelViewSet",
+        "ReadOnlyModelViewSet",
+        "ViewSet",
+        "ViewSetMixin",
+    ]
+    for module in (generics, mixins, viewsets):
+        assert all(hasattr(module, name) for name in module.__all__)

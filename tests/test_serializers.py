@@ -260,3 +260,30 @@ class ResolutionTests(TestCase):
         assert [slot[2] for slot in slots] == coroutines
         for coroutine in coroutines:
             coroutine.close()
+
+
+def test_public_names_are_pinned() -> None:
+    from daf_drf import serializers as daf_serializers
+    from daf_drf import shortcuts, transaction
+
+    assert sorted(daf_serializers.__all__) == [
+        "AsyncSerializerMixin",
+        "adata",
+        "ais_valid",
+        "asave",
+        "data_in_thread",
+        "find_awaitables",
+        "may_hold_awaitables",
+        "resolve_awaitables",
+    ]
+    assert sorted(shortcuts.__all__) == [
+        "aget_list_or_404",
+        "aget_object_or_404",
+        "get_object_or_404",
+    ]
+    assert sorted(transaction.__all__) == [
+        "atomic",
+        "check_atomic_requests",
+        "mark_non_atomic",
+        "request_atomic",
+    ]
