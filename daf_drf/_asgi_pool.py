@@ -135,8 +135,9 @@ class Lease(Executor):
     """
     One request's thread-sensitive executor: binds a pool worker on first use.
 
-    `bound` says whether any thread-sensitive call has been made, so the handler knows
-    whether the request's thread holds anything (a database connection) yet.
+    `bound` says whether the lease has a thread yet, so the handler knows whether the
+    request's thread may hold anything (a database connection). A request still queued for a
+    thread has run no sync code anywhere.
     """
 
     def __init__(self, pool: ThreadPool, on_bind: Callable[[], None] | None) -> None:
@@ -150,7 +151,8 @@ class Lease(Executor):
 
     @property
     def bound(self) -> bool:
-        return self._requested
+        """Whether a worker thread is bound: the request's sync calls may have run there."""
+        return self._worker is not None
 
     @property
     def thread(self) -> threading.Thread | None:
@@ -201,6 +203,8 @@ class Lease(Executor):
                 return
             if not self._requested:
                 return
+            # Calls cancelled while queued (the request was cancelled) will never run.
+            self._backlog = [i for i in self._backlog if i[0] is None or not i[0].cancelled()]
             if self._backlog:
                 # Calls still queue for a worker (a cancelled request's, say): the lease stays
                 # in line, runs them, and returns the worker right after (see `_attach`).

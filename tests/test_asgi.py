@@ -99,6 +99,26 @@ async def spawns_background(request: Any) -> HttpResponse:
     return HttpResponse("ok")
 
 
+async def endless_stream(request: Any) -> StreamingHttpResponse:
+    async def chunks() -> Any:
+        try:
+            while True:
+                yield b"tick,"
+                EVENTS["first_chunk"].set()
+                await asyncio.sleep(0)
+        finally:
+            EVENTS["stream_closed"] = True
+
+    return StreamingHttpResponse(chunks(), content_type="text/plain")
+
+
+def blocking_work(request: Any) -> HttpResponse:
+    # A sync view that holds its (pooled) thread until the test lets it go.
+    EVENTS["holder_running"].set()
+    EVENTS["release_holder"].wait(timeout=30)
+    return HttpResponse("held")
+
+
 async def stream(request: Any) -> StreamingHttpResponse:
     async def chunks() -> Any:
         for part in (b"one,", b"two,", b"three"):
@@ -117,6 +137,8 @@ urlpatterns = [
     path("stream", stream),
     path("interleave/<int:n>", interleave),
     path("background", spawns_background),
+    path("endless", endless_stream),
+    path("hold", blocking_work),
 ]
 
 
@@ -335,6 +357,18 @@ def test_caches_are_closed_at_request_end_as_stock(handler_class: type, settings
 
 
 @pytest.mark.parametrize("handler_class", [StockASGIHandler, ASGIHandler])
+def test_disconnect_during_a_stream_stops_and_closes_it_as_stock(handler_class: type) -> None:
+    async def go() -> dict[str, Any]:
+        EVENTS["first_chunk"] = asyncio.Event()
+        return await request(handler_class(), "/endless", disconnect_when=EVENTS["first_chunk"])
+
+    response = run_on_fresh_loop(go)
+    assert response["status"] == 200
+    assert response["body"].startswith(b"tick,")
+    assert EVENTS["stream_closed"] is True
+
+
+@pytest.mark.parametrize("handler_class", [StockASGIHandler, ASGIHandler])
 def test_disconnect_cancels_the_view_and_sends_nothing(handler_class: type) -> None:
     async def go() -> dict[str, Any]:
         EVENTS["view_started"] = asyncio.Event()
@@ -469,6 +503,35 @@ def test_pool_holds_at_most_its_size_plus_a_constant_at_256_concurrent_requests(
     assert peak[0] <= before + size + 2
     assert handler.pool is not None
     assert handler.pool.threads <= size
+
+
+def test_pool_thread_survives_a_request_cancelled_while_waiting_for_it() -> None:
+    # One thread, held by a sync view. A second request queues for it and disconnects; the
+    # thread must still come back to the pool and serve a third request.
+    handler = ASGIHandler(thread_pool_size=1)
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        EVENTS["holder_running"] = threading.Event()
+        EVENTS["release_holder"] = threading.Event()
+        holder = asyncio.ensure_future(request(handler, "/hold"))
+        while not EVENTS["holder_running"].is_set():
+            await asyncio.sleep(0)
+        gone = asyncio.Event()
+        waiter = asyncio.ensure_future(request(handler, "/uses-sync", disconnect_when=gone))
+        for _ in range(20):  # let the waiter reach its first sync call and queue
+            await asyncio.sleep(0)
+        gone.set()
+        cancelled = await waiter
+        EVENTS["release_holder"].set()
+        await holder
+        return cancelled, await request(handler, "/uses-sync")
+
+    cancelled, third = run_on_fresh_loop(go)
+    assert cancelled["messages"] == []
+    assert third["status"] == 200
+    assert json.loads(third["body"])["threads"] == ["daf_drf-asgi-1", "daf_drf-asgi-1"]
+    assert handler.pool is not None
+    assert handler.pool.threads == 1
 
 
 @pytest.mark.parametrize("pool", [None, 2])
