@@ -514,8 +514,7 @@ def test_pool_thread_survives_a_request_cancelled_while_waiting_for_it() -> None
         EVENTS["holder_running"] = threading.Event()
         EVENTS["release_holder"] = threading.Event()
         holder = asyncio.ensure_future(request(handler, "/hold"))
-        while not EVENTS["holder_running"].is_set():
-            await asyncio.sleep(0)
+        await asyncio.to_thread(EVENTS["holder_running"].wait, 30)
         gone = asyncio.Event()
         waiter = asyncio.ensure_future(request(handler, "/uses-sync", disconnect_when=gone))
         for _ in range(20):  # let the waiter reach its first sync call and queue
