@@ -154,8 +154,9 @@ class ASGIHandler(django_asgi.ASGIHandler):
       for that signal, and it still runs as Django runs it);
     - the request has not bound a thread-sensitive thread yet (no sync middleware, sync
       receiver or `sync_to_async` call so far), and the loop thread holds no DB connection;
-    - the response is not streaming, has no resource closers except the request's own, and
-      the request has no uploaded files to close.
+    - the response is not streaming, has no resource closers except the request's own (or
+      closers marked with `daf_drf.hooks.inline_safe`), and the request has no uploaded files
+      to close.
 
     Guarantees: database connections are checked and closed in the thread that owns them; a
     request's thread-sensitive work stays on one thread; middleware, disconnects
@@ -295,8 +296,11 @@ class ASGIHandler(django_asgi.ASGIHandler):
         if response.streaming or type(response).close is not HttpResponseBase.close:
             return None
         for closer in response._resource_closers:  # type: ignore[attr-defined]
-            # Django adds `request.close`; anything else (a file) may block or need a thread.
-            if request is None or closer != request.close:
+            # Django adds `request.close`; anything else (a file) may block or need a thread,
+            # unless it is marked with `daf_drf.hooks.inline_safe` (pure, loop-safe).
+            if request is not None and closer == request.close:
+                continue
+            if getattr(getattr(closer, "func", closer), "inline_safe", False) is not True:
                 return None
         if request is not None:
             if type(request).close is not django_asgi.ASGIRequest.close:

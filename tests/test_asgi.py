@@ -34,6 +34,7 @@ from django.utils.deprecation import MiddlewareMixin
 
 from daf_drf import _asgi_compat
 from daf_drf.asgi import ASGIHandler, check_asgi, get_asgi_application
+from daf_drf.hooks import inline_safe
 from tests._asgi_client import request, run_on_fresh_loop
 
 # --- views, middleware and receivers used by the tests ---------------------------------------
@@ -119,6 +120,15 @@ def blocking_work(request: Any) -> HttpResponse:
     return HttpResponse("held")
 
 
+async def with_closer(request: Any, kind: str) -> HttpResponse:
+    def closer() -> None:
+        EVENTS.setdefault("closed", []).append((kind, threading.current_thread().name))
+
+    response = HttpResponse("ok")
+    response._resource_closers.append(inline_safe(closer) if kind == "marked" else closer)
+    return response
+
+
 async def stream(request: Any) -> StreamingHttpResponse:
     async def chunks() -> Any:
         for part in (b"one,", b"two,", b"three"):
@@ -139,6 +149,7 @@ urlpatterns = [
     path("background", spawns_background),
     path("endless", endless_stream),
     path("hold", blocking_work),
+    path("closer/<str:kind>", with_closer),
 ]
 
 
@@ -325,6 +336,15 @@ def test_async_middleware_keeps_the_inline_path(settings: Any) -> None:
     response = serve(lambda: handler, "/plain")
     assert dict(response["headers"])[b"X-Async-Middleware"] == b"test-loop"
     assert handler.path_counts == {"inline": 1}
+
+
+def test_a_closer_marked_inline_safe_keeps_the_inline_path() -> None:
+    handler = ASGIHandler()
+    serve(lambda: handler, "/closer/marked")
+    serve(lambda: handler, "/closer/plain")
+    assert EVENTS["closed"] == [("marked", "test-loop"), ("plain", EVENTS["closed"][1][1])]
+    assert EVENTS["closed"][1][1] != "test-loop"
+    assert handler.path_counts == {"inline": 1, "stock": 1}
 
 
 def test_streaming_response_streams_the_same_messages_and_closes_the_stock_way() -> None:
