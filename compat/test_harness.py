@@ -16,7 +16,7 @@ from compat.project import settings as project
 from compat.project.daf_app import views as daf_views
 from compat.project.drf_app import views as drf_app_views
 from compat.runner import DRF, Runner, Scenario, Side, differences, get
-from compat.test_differential_suite import TOKENS, seed
+from compat.scenarios import TOKENS, seed
 from daf_drf import throttling as daf_throttling
 
 

@@ -20,7 +20,7 @@ from compat.harness import Clock, project_settings
 from compat.project import settings as project
 from compat.project.drf_app.models import ErrorLog
 from compat.runner import MIXED, Scenario, compare, differences
-from compat.test_differential_suite import GROUPS, TOKENS, seed
+from compat.scenarios import GROUPS, TOKENS, seed
 from daf_drf.backends import get_store
 
 MIXED_URLS = "compat.project.urls"
