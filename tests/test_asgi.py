@@ -676,3 +676,86 @@ def test_pool_checks_old_connections_on_the_pooled_thread_when_bound(tmp_path: P
     assert result["threads"][0] == result["threads"][1]
     assert result["connections"][0] != result["connections"][1]
     assert result["closed_on"] == [result["threads"][0]]
+
+
+# --- a real server ---------------------------------------------------------------------------
+
+SERVER = """
+import sys
+import django
+from django.conf import settings
+
+settings.configure(
+    DEBUG=False, SECRET_KEY="e2e", ALLOWED_HOSTS=["*"], USE_TZ=True, ROOT_URLCONF="__main__",
+    MIDDLEWARE=[], INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth",
+                                   "rest_framework"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    REST_FRAMEWORK={"DEFAULT_AUTHENTICATION_CLASSES": [], "DEFAULT_PERMISSION_CLASSES": [],
+                    "UNAUTHENTICATED_USER": None},
+)
+django.setup()
+
+import uvicorn
+from django.http import JsonResponse
+from django.urls import path
+from rest_framework.response import Response
+from daf_drf.asgi import get_asgi_application
+from daf_drf.views import APIView
+
+
+class Hello(APIView):
+    async def get(self, request):
+        return Response({"hello": "world"})
+
+
+async def counts(request):
+    return JsonResponse(dict(application.path_counts))
+
+
+urlpatterns = [path("hello", Hello.as_view()), path("counts", counts)]
+application = get_asgi_application()
+uvicorn.run(application, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+            lifespan="off")
+"""
+
+
+@pytest.mark.e2e
+def test_under_uvicorn_daf_drf_requests_take_the_inline_path() -> None:
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{base}/counts", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("uvicorn did not start")
+                time.sleep(0.05)
+
+        async def burst() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+                return await asyncio.gather(*(client.get("/hello") for _ in range(50)))
+
+        responses = asyncio.run(burst())
+        assert {(r.status_code, r.content) for r in responses} == {(200, b'{"hello":"world"}')}
+        # Every request so far (the readiness probe, the burst) took the inline path. A
+        # request is counted after its response is sent, so the last few may still be
+        # finishing: never a "stock" one, though.
+        counts = httpx.get(f"{base}/counts", timeout=5).json()
+        assert set(counts) == {"inline"}
+        assert 45 <= counts["inline"] <= 51
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
