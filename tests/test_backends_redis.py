@@ -90,6 +90,12 @@ def raw(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
 
 
+def ask(url: str, method: str, *args: Any) -> Any:
+    """One command on a client that is closed right after (no socket left to the GC)."""
+    with raw(url) as client:
+        return getattr(client, method)(*args)
+
+
 # --- exactness ------------------------------------------------------------------------------
 
 
@@ -180,7 +186,7 @@ def test_one_round_trip_per_check(store: RedisStore, clean_redis: str) -> None:
 
 def test_noscript_falls_back_to_eval(store: RedisStore, clean_redis: str) -> None:
     store.hit("k", 5, 60, None)
-    raw(clean_redis).script_flush()
+    ask(clean_redis, "script_flush")
     decision = store.hit("k", 5, 60, None)
     assert (decision.allowed, decision.count) == (True, 2)
 
@@ -213,13 +219,13 @@ def test_every_key_has_a_ttl_of_the_window(store: RedisStore, clean_redis: str) 
 
 def test_a_zero_rate_creates_no_key(store: RedisStore, clean_redis: str) -> None:
     assert not store.hit("zero", 0, 60, None).allowed
-    assert raw(clean_redis).exists("test:zero") == 0
+    assert ask(clean_redis, "exists", "test:zero") == 0
 
 
 def test_history_is_capped_at_num_requests(store: RedisStore, clean_redis: str) -> None:
     for _ in range(250):
         store.hit("k", 100, 60, 5.0)
-    assert raw(clean_redis).llen("test:k") == 100
+    assert ask(clean_redis, "llen", "test:k") == 100
 
 
 @pytest.mark.parametrize(("num", "limit_bytes"), [(100, 2_500), (1000, 24_000)])
@@ -228,13 +234,13 @@ def test_memory_per_full_key_is_bounded(
 ) -> None:
     for _ in range(num):
         store.hit("k", num, 86400, None)
-    usage = raw(clean_redis).memory_usage("test:k")
+    usage = ask(clean_redis, "memory_usage", "test:k")
     assert usage is not None
     assert usage < limit_bytes
 
 
 def test_server_clock_is_used_when_no_time_is_injected(store: RedisStore, clean_redis: str) -> None:
-    seconds, micros = raw(clean_redis).time()
+    seconds, micros = ask(clean_redis, "time")
     decision = store.hit("k", 3, 60, None)
     assert abs(decision.now - (seconds + micros / 1e6)) < 2
 
@@ -490,3 +496,96 @@ def test_two_uvicorn_workers_and_500_clients_admit_exactly_the_limit(
     assert sorted(set(statuses)) == [200, 429]
     assert statuses.count(200) == 100
     assert len({worker for _, worker in results}) == 2  # both processes served requests
+
+
+# --- Sentinel and Cluster, real processes ---------------------------------------------------
+
+
+@pytest.fixture
+def sentinel_url(clean_redis: str, tmp_path: Any) -> Iterator[str]:
+    master_port = int(clean_redis.rsplit(":", 1)[1].split("/")[0])
+    port = free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+                    f"sentinel monitor main 127.0.0.1 {master_port} 1\n")
+    proc = subprocess.Popen([shutil.which("redis-server") or "redis-server", str(conf),
+                             "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port)
+        yield f"redis+sentinel://127.0.0.1:{port}/main/0"
+    finally:
+        stop_redis(proc)
+
+
+@pytest.fixture
+def cluster_url(tmp_path: Any) -> Iterator[str]:
+    ports: list[int] = []
+    while len(ports) < 3:
+        port = free_port()
+        if port + 10000 < 65536:  # the cluster bus listens on port + 10000
+            ports.append(port)
+    procs = []
+    try:
+        for port in ports:
+            procs.append(subprocess.Popen(
+                [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port",
+                 str(port), "--cluster-enabled", "yes", "--cluster-config-file",
+                 f"nodes-{port}.conf", "--dir", str(tmp_path), "--save", "", "--appendonly",
+                 "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for port in ports:
+            wait_for(port)
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
+             "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+        )
+        deadline = time.monotonic() + 20
+        node = redis.Redis(port=ports[0])
+        while node.cluster("info")["cluster_state"] != "ok":
+            if time.monotonic() > deadline:
+                pytest.fail("the test cluster did not become ready")
+            time.sleep(0.05)
+        node.close()
+        yield f"redis+cluster://127.0.0.1:{ports[0]}"
+    finally:
+        for proc in procs:
+            stop_redis(proc)
+
+
+def wait_for(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def exactness_on(url: str) -> tuple[list[bool], list[bool]]:
+    store = RedisStore(url, timeout=5.0)
+    try:
+        sync = [store.hit(f"{{user:{i % 7}}}", 3, 60, None).allowed for i in range(35)]
+
+        async def checks() -> list[bool]:
+            decisions = await asyncio.gather(*(store.ahit("shared", 10, 60, None)
+                                               for _ in range(50)))
+            return [d.allowed for d in decisions]
+
+        return sync, asyncio.run(checks())
+    finally:
+        store.close()
+        gc.collect()  # a connection left open (to a node or a sentinel) would warn here
+
+
+def test_sentinel_url_reaches_the_master(sentinel_url: str) -> None:
+    sync, concurrent = exactness_on(sentinel_url)
+    assert sync.count(True) == 21  # 7 keys x 3
+    assert concurrent.count(True) == 10
+
+
+def test_cluster_url_routes_each_check_to_its_slot(cluster_url: str) -> None:
+    sync, concurrent = exactness_on(cluster_url)
+    assert sync.count(True) == 21
+    assert concurrent.count(True) == 10

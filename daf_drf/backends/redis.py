@@ -19,8 +19,12 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.asyncio as aredis
+import redis.asyncio.cluster
+import redis.asyncio.sentinel
+import redis.cluster
+import redis.sentinel
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from daf_drf.backends._deadline import store_deadline
@@ -31,13 +35,15 @@ __all__ = ["RedisStore"]
 SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1
 
-# Everything a client can raise when the server is down, refusing, slow or overloaded.
-# MaxConnectionsError is a ConnectionError: a full pool is an outage, never a 500.
-OUTAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+# Whatever the client raises is the store failing, never a reason for a 500: the server down,
+# refusing, slow or overloaded (`RedisError`, `OSError`, `TimeoutError`; `MaxConnectionsError`
+# is a `ConnectionError`), but also a client bug (redis-py 8.1's async cluster client raises
+# `AttributeError` when first used by concurrent commands). Only client calls run under it.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (Exception,)
 
 
 def _decode(reply: Any) -> Decision:
-    allowed, count, oldest, newest, now = reply
+    allowed, count, oldest, newest, now, *rest = reply
 
     def num(value: Any) -> float | None:
         return float(value) if value not in (b"", "", None) else None
@@ -48,6 +54,7 @@ def _decode(reply: Any) -> Decision:
         count=int(count),
         oldest=num(oldest),
         newest=num(newest),
+        admit_at=num(rest[0]) if rest else None,
     )
 
 
@@ -59,6 +66,8 @@ async def _close_with_loop(client: Any) -> AsyncIterator[None]:
         yield
     finally:
         await client.aclose()
+        for helper in getattr(client, "daf_drf_helpers", ()):
+            await helper.aclose()
 
 
 class RedisStore:
@@ -103,9 +112,9 @@ class RedisStore:
         self.outage = OutageLog(self.name)
         self._sync: Any = None
         self._sync_lock = threading.Lock()
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[Any, Any, asyncio.Future[None]]
+        ] = weakref.WeakKeyDictionary()
 
     # --- the check ---------------------------------------------------------------------
 
@@ -143,10 +152,14 @@ class RedisStore:
 
     # --- clients -----------------------------------------------------------------------
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self, *, asyncio_: bool = False) -> dict[str, Any]:
+        # The async client has no timeouts of its own: redis-py implements them with asyncio
+        # timers, which a busy loop trips while the reply is already in the socket buffer.
+        # `store_deadline` around the whole call (pool wait, connect, round trip) bounds it.
+        timeout = None if asyncio_ else self.timeout
         return {
-            "socket_timeout": self.timeout,
-            "socket_connect_timeout": self.timeout,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
             "retry": Retry(NoBackoff(), 0),
         }
 
@@ -166,11 +179,20 @@ class RedisStore:
         entry = self._clients.get(loop)
         if entry is None:
             client = _make_client(
-                self.url, self.pool_size, self.timeout, self._options(), asyncio_=True
+                self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
             )
             closer = _close_with_loop(client)
-            self._clients[loop] = entry = (client, closer)
+            ready = loop.create_future()
+            self._clients[loop] = entry = (client, closer, ready)
             await closer.__anext__()
+            try:
+                if isinstance(client, aredis.cluster.RedisCluster):
+                    # Discover the slots once, before concurrent commands race to do it.
+                    await client.initialize()
+            finally:
+                ready.set_result(None)
+        elif not entry[2].done():
+            await asyncio.shield(entry[2])
         return entry[0]
 
     async def aclose(self) -> None:
@@ -185,6 +207,8 @@ class RedisStore:
             client, self._sync = self._sync, None
         if client is not None:
             client.close()
+            for helper in getattr(client, "daf_drf_helpers", ()):
+                helper.close()
 
 
 def _redact(url: str) -> str:
@@ -212,14 +236,17 @@ def _sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, int, dict[str
 
 
 def _make_client(
-    url: str, pool_size: int, timeout: float, options: dict[str, Any], *, asyncio_: bool
+    url: str, pool_size: int, timeout: float | None, options: dict[str, Any], *, asyncio_: bool
 ) -> Any:
     lib: Any = aredis if asyncio_ else redis
     scheme = urlsplit(url).scheme
     if scheme == "redis+sentinel":
         nodes, service, db, auth = _sentinel_parts(url)
         sentinel = lib.sentinel.Sentinel(nodes, sentinel_kwargs=dict(options), **options, **auth)
-        return sentinel.master_for(service, db=db, max_connections=pool_size)
+        master = sentinel.master_for(service, db=db, max_connections=pool_size)
+        # The clients that talk to the sentinels themselves are closed with the master's.
+        master.daf_drf_helpers = list(sentinel.sentinels)
+        return master
     if scheme == "redis+cluster":
         plain = "redis" + url[len("redis+cluster") :]
         return lib.cluster.RedisCluster.from_url(plain, max_connections=pool_size, **options)
