@@ -92,3 +92,26 @@ def test_url_options_set_the_bound() -> None:
 def test_max_keys_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_keys"):
         MemoryStore(max_keys=0)
+
+
+def test_a_throttle_class_can_pick_its_own_store() -> None:
+    from django.core.cache import cache
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from daf_drf.throttling import SimpleRateThrottle
+
+    class OwnStoreThrottle(SimpleRateThrottle):
+        rate = "1/min"
+        store = "memory://?max_keys=7"
+
+        def get_cache_key(self, request: object, view: object) -> str:
+            return "own-store"
+
+    request = Request(APIRequestFactory().get("/"))
+    own = get_store("memory://?max_keys=7")
+    own.clear()
+    assert OwnStoreThrottle().allow_request(request, None)
+    assert not OwnStoreThrottle().allow_request(request, None)
+    assert "own-store" in own._data
+    assert cache.get("own-store") is None

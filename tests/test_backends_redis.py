@@ -589,3 +589,23 @@ def test_cluster_url_routes_each_check_to_its_slot(cluster_url: str) -> None:
     sync, concurrent = exactness_on(cluster_url)
     assert sync.count(True) == 21
     assert concurrent.count(True) == 10
+
+
+def test_unix_socket_url(tmp_path: Any) -> None:
+    path = tmp_path / "redis.sock"
+    proc = subprocess.Popen(
+        [shutil.which("redis-server") or "redis-server", "--port", "0", "--unixsocket",
+         str(path), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists():
+            if time.monotonic() > deadline:
+                pytest.fail("redis-server did not create its socket")
+            time.sleep(0.02)
+        sync, concurrent = exactness_on(f"unix://{path}")
+    finally:
+        stop_redis(proc)
+    assert sync.count(True) == 21
+    assert concurrent.count(True) == 10
