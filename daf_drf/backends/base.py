@@ -37,6 +37,9 @@ class Decision:
     count: int
     oldest: float | None
     newest: float | None = None
+    # When the history is full: the timestamp whose expiry admits the next request (the
+    # `num_requests`-th newest). It exceeds `oldest` only after a rate decrease.
+    admit_at: float | None = None
 
 
 class History(Sequence[float]):
