@@ -229,7 +229,15 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
     def wait(self) -> float | None:
         if self._store_down:
             return float(daf_settings.THROTTLE_FAILURE_RETRY_AFTER)
-        return super().wait()  # type: ignore[no-any-return]
+        wait = super().wait()
+        decision = self._decision
+        if wait is None and decision is not None and decision.admit_at is not None:
+            # DRF has no wait when a rate decrease left more history than the new rate allows
+            # (#1438), so its 429 carries no Retry-After. daf_drf's stores know exactly when
+            # the next request will be admitted: when the num_requests-th newest entry expires.
+            # (The cache store keeps DRF's answer: it is DRF's storage, compared with DRF.)
+            return max(decision.admit_at + self.duration - decision.now, 0.001)
+        return wait  # type: ignore[no-any-return]
 
     # --- async: daf_drf views -----------------------------------------------------------
 

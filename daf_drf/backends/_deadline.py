@@ -8,10 +8,12 @@ runs before the task that would read the reply, cancels a check the store alread
 throttle that then applies its failure mode admits (or refuses) requests it should not, exactly
 when traffic is highest.
 
-`store_deadline(t)` cancels only when the loop was free to notice a reply and none came: when
-its timer fires late by more than `LAG`, the loop was the bottleneck, so the deadline moves
-`t` seconds on. A store that never answers on an idle loop is still abandoned after `t`, and
-no check waits longer than `CAP` times `t` in any case.
+`store_deadline(t)` counts only the time during which the loop was free to notice a reply: a
+ticker runs every `t / TICKS` seconds and measures how late it fires. A tick on time adds its
+interval to the waited time; a late tick means the loop was busy, so that interval does not
+count. The check is abandoned once `t` seconds of responsive waiting have passed (a store that
+never answers, on an idle loop, is abandoned after `t` plus at most one tick), and in any case
+after `CAP` times `t`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from __future__ import annotations
 import asyncio
 from types import TracebackType
 
-# A timer that fires this much later than scheduled means the loop was busy, not idle.
-LAG = 0.02
+TICKS = 10
+# A tick later than this (or than a tick's own length, if longer) means the loop was busy.
+LAG = 0.01
 # Whatever the loop's backlog, a check is abandoned after this many timeouts.
-CAP = 5
+CAP = 20
 
 
 class store_deadline:  # noqa: N801  (used like asyncio.timeout)
@@ -30,6 +33,9 @@ class store_deadline:  # noqa: N801  (used like asyncio.timeout)
 
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
+        self._interval = timeout / TICKS
+        self._lag = max(LAG, self._interval)
+        self._waited = 0.0
         self._expired = False
 
     async def __aenter__(self) -> store_deadline:
@@ -39,16 +45,19 @@ class store_deadline:  # noqa: N801  (used like asyncio.timeout)
             raise RuntimeError("store_deadline() must be used inside a task")
         self._task = task
         self._start = self._loop.time()
-        due = self._start + self._timeout
-        self._handle = self._loop.call_at(due, self._fire, due)
+        self._schedule(self._start)
         return self
 
-    def _fire(self, due: float) -> None:
+    def _schedule(self, now: float) -> None:
+        due = now + self._interval
+        self._handle = self._loop.call_at(due, self._tick, due)
+
+    def _tick(self, due: float) -> None:
         now = self._loop.time()
-        if now - due > LAG and now - self._start < CAP * self._timeout:
-            # The loop missed this deadline itself: give the store a fresh window.
-            due = now + self._timeout
-            self._handle = self._loop.call_at(due, self._fire, due)
+        if now - due <= self._lag:
+            self._waited += now - due + self._interval
+        if self._waited < self._timeout and now - self._start < CAP * self._timeout:
+            self._schedule(now)
             return
         self._expired = True
         self._task.cancel()

@@ -27,6 +27,7 @@ class Server:
     url: str
     port: int
     proc: subprocess.Popen[bytes]
+    log_path: str = ""
 
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -34,12 +35,21 @@ class Server:
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS")
 
+    def log(self) -> str:
+        return Path(self.log_path).read_text(errors="replace")
+
     def open_fds(self) -> int:
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
 
 @contextmanager
-def serve(tmp: Path, extra_env: dict[str, str] | None = None, workers: int = 1) -> Iterator[Server]:
+def serve(
+    tmp: Path,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 1,
+    uvicorn_args: tuple[str, ...] = (),
+    migrate: bool = True,
+) -> Iterator[Server]:
     """Migrate a fresh sqlite file and serve `tests.reliability` under uvicorn."""
     port = free_port()
     env = {
@@ -52,15 +62,16 @@ def serve(tmp: Path, extra_env: dict[str, str] | None = None, workers: int = 1) 
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     (tmp / "marks").mkdir(exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "django", "migrate", "--run-syncdb", "-v0"],
-        cwd=ROOT, env=env, check=True, timeout=120,
-    )
+    if migrate:
+        subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "--run-syncdb", "-v0"],
+            cwd=ROOT, env=env, check=True, timeout=120,
+        )
     log = open(tmp / "server.log", "wb")  # noqa: SIM115  (closed in `finally`)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "django.core.asgi:get_asgi_application",
          "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-         "--log-level", "warning", "--no-access-log"],
+         "--log-level", "warning", "--no-access-log", *uvicorn_args],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
         start_new_session=True,
     )
@@ -74,7 +85,7 @@ def serve(tmp: Path, extra_env: dict[str, str] | None = None, workers: int = 1) 
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError((tmp / "server.log").read_text()) from None
                 time.sleep(0.05)
-        yield Server(f"http://127.0.0.1:{port}", port, proc)
+        yield Server(f"http://127.0.0.1:{port}", port, proc, str(tmp / "server.log"))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

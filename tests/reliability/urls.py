@@ -11,4 +11,6 @@ urlpatterns = [
     path("echo", views.Echo.as_view()),
     path("slow", views.Slow.as_view()),
     path("ident", views.Ident.as_view()),
+    path("throttled", views.Throttled.as_view()),
+    path("per-client", views.PerClient.as_view()),
 ]

@@ -16,6 +16,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from daf_drf.throttling import AnonRateThrottle
 from daf_drf.views import APIView
 from tests.models import AuditEntry
 
@@ -118,3 +119,32 @@ class Ident(APIView):
         for _ in range(3):
             await asyncio.sleep(random.uniform(0, 0.01))
         return Response({"contextvar": request_id.get(), "attribute": request.own_id})
+
+
+class OneKeyThrottle(AnonRateThrottle):
+    """Every client counts against one key: admission is easy to count from outside."""
+
+    scope = "reliability"
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": "everyone"}
+
+
+class PerClientThrottle(AnonRateThrottle):
+    """DRF's per-client key (`get_ident`: REMOTE_ADDR, X-Forwarded-For, NUM_PROXIES)."""
+
+    scope = "reliability"
+
+
+class Throttled(APIView):
+    throttle_classes = [OneKeyThrottle]
+
+    async def get(self, request: Any) -> Response:
+        return Response({"admitted": True})
+
+
+class PerClient(APIView):
+    throttle_classes = [PerClientThrottle]
+
+    async def get(self, request: Any) -> Response:
+        return Response({"ident": PerClientThrottle().get_ident(request)})

@@ -5,8 +5,10 @@
 -- ARGV[2]  duration in seconds
 -- ARGV[3]  now as a decimal string, or '' to use the server clock (TIME)
 --
--- Returns {allowed (0|1), count, oldest, newest, now}: the history after the check, with
--- timestamps as strings because Lua numbers become integers in Redis replies.
+-- Returns {allowed (0|1), count, oldest, newest, now, admit}: the history after the check,
+-- with timestamps as strings because Lua numbers become integers in Redis replies. `admit`
+-- is the entry whose expiry admits the next request (the num_requests-th newest) when the
+-- history is full, else ''.
 --
 -- Guarantees: the script runs atomically, so exactly num_requests entries are admitted per
 -- window under any concurrency. The list never holds more than num_requests entries (it only
@@ -44,4 +46,8 @@ end
 
 local oldest = redis.call('LINDEX', key, -1) or ''
 local newest = redis.call('LINDEX', key, 0) or ''
-return {allowed, count, oldest, newest, now_text}
+local admit = ''
+if count >= num_requests and num_requests > 0 then
+  admit = redis.call('LINDEX', key, num_requests - 1) or ''
+end
+return {allowed, count, oldest, newest, now_text, admit}
