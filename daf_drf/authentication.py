@@ -3,8 +3,9 @@ Authentication for daf_drf views.
 
 `SessionAuthentication`, `TokenAuthentication` and `BasicAuthentication` are DRF's classes with
 an `aauthenticate` sibling that does its I/O on the event loop: the session user comes from
-`await request._request.auser()`, the token from `Token.objects.aget(...)`, the password check
-from `django.contrib.auth.aauthenticate`. Headers, error messages, `authenticate_header` and the
+`await request._request.auser()`, the token from `Token.objects.aget(...)`; the password check
+is Django's sync `authenticate()` in one thread hop (hashing is CPU work that would stall the
+loop). Headers, error messages, `authenticate_header` and the
 CSRF rule are DRF's own, and the sync `authenticate` is untouched, so one setting serves both
 worlds:
 
@@ -32,7 +33,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import aauthenticate, get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.middleware.csrf import CSRF_SESSION_KEY
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
@@ -210,11 +211,13 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
 
 class BasicAuthentication(drf_authentication.BasicAuthentication):
     """
-    DRF's HTTP Basic authentication, checked with `django.contrib.auth.aauthenticate`.
+    DRF's HTTP Basic authentication.
 
-    Usage: as DRF's class (`www_authenticate_realm` included). Note that verifying a password
-    hash is CPU work, not I/O: Django's `ModelBackend.aauthenticate` runs it on the event loop
-    (about 0.2 s with the default PBKDF2 hasher). As DRF's documentation says, Basic
+    Usage: as DRF's class (`www_authenticate_realm` included). The credentials are checked by
+    Django's sync `authenticate()` in one thread hop: verifying a password hash takes about
+    0.2 s of CPU with the default PBKDF2 hasher, and Django's `ModelBackend.aauthenticate`
+    would spend it on the event loop, stalling every other request. `hashlib` releases the
+    GIL while hashing, so the loop keeps serving. As DRF's documentation says, Basic
     authentication is for testing; use tokens or sessions in production.
     """
 
@@ -245,7 +248,8 @@ class BasicAuthentication(drf_authentication.BasicAuthentication):
                 self, self.authenticate_credentials, userid, password, request
             )
         credentials = {get_user_model().USERNAME_FIELD: userid, "password": password}
-        user = await aauthenticate(request=request, **credentials)
+        # One hop for the user lookup and the hash check together (see the class docstring).
+        user = await sync_to_async(authenticate)(request=request, **credentials)
         if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid username/password."))
         if not user.is_active:
