@@ -1,0 +1,142 @@
+"""
+When `daf_drf.asgi.ASGIHandler` may run a step of Django's request cycle on the event loop.
+
+The rules, each read from Django's and asgiref's source:
+
+- Django's own receivers (`reset_queries`, `close_old_connections`, `close_caches`,
+  `reset_urlconf`) act only on database connections of the calling thread (thread-critical)
+  and on context-local caches and urlconf. On the stock path they run on a thread created for
+  the request; while the request has run no sync code, that thread holds no connection.
+- So a step may run on the loop when only those receivers are connected, the request has not
+  bound a thread, and the loop thread holds no connection either (then the connection
+  receivers have nothing to touch, exactly as on the fresh thread, and are skipped).
+- A request called from sync code (`async_to_sync`, as Django's test client does) has its
+  thread-sensitive work on the caller's thread, which may hold connections: always stock.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext
+from django.core import signals
+from django.core.cache import close_caches
+from django.core.handlers.base import reset_urlconf
+from django.db import close_old_connections, connections, reset_queries
+
+from daf_drf._asgi_pool import Lease
+
+__all__ = [
+    "DJANGO_RECEIVERS",
+    "RequestState",
+    "current_state",
+    "inline_receivers",
+    "loop_thread_clean",
+    "owns_context",
+    "send_inline",
+    "thread_bound",
+]
+
+# Django's own receivers of `request_started` / `request_finished`. Read from their source (and
+# fingerprinted by `_asgi_compat`): they act only on database connections of the calling
+# thread (thread-critical) and on context-local caches and urlconf. On a thread that holds no
+# connection, running them on the loop is exactly what the stock path does on a fresh thread.
+DJANGO_RECEIVERS = frozenset({reset_queries, close_old_connections, close_caches, reset_urlconf})
+
+
+class RequestState:
+    """What the handler knows about one request, shared by its tasks through a context var."""
+
+    __slots__ = ("finish", "lease", "pending_start", "scope", "sender", "start", "sync_caller")
+
+    def __init__(self, sender: type) -> None:
+        self.sender = sender
+        self.lease: Lease | None = None
+        self.pending_start: list[Any] = []
+        self.scope: Any = None
+        self.start = "stock"
+        self.finish = "stock"
+        # Called from sync code (`async_to_sync`): that caller's thread serves the request.
+        self.sync_caller = getattr(AsyncToSync.executors, "current", None) is not None
+
+    def run_pending_start(self) -> None:
+        # Pool mode: the start-of-request receivers that ran on the loop (where they found
+        # nothing) run again on the pooled thread when the request binds it, because that
+        # thread may hold a persistent connection from an earlier request.
+        for receiver in self.pending_start:
+            receiver(signal=signals.request_started, sender=self.sender, scope=self.scope)
+
+
+current_state: contextvars.ContextVar[RequestState] = contextvars.ContextVar("daf_drf_asgi_request")
+
+
+# (signal id, sender) -> (receiver keys it was computed for, verdict). A verdict that allows
+# the inline path names only Django's own functions, which live as long as the process, so
+# their ids cannot be reused by another receiver while the entry is valid.
+_verdicts: dict[tuple[int, Any], tuple[tuple[Any, ...], list[Any] | None]] = {}
+
+
+def inline_receivers(signal: Any, sender: Any) -> list[Any] | None:
+    """The signal's receivers if all are Django's own sync ones, else `None`."""
+    receivers = signal.receivers
+    if not receivers:
+        return []
+    keys = tuple(entry[0] for entry in receivers)
+    cached = _verdicts.get((id(signal), sender))
+    if cached is not None and cached[0] == keys and not signal._dead_receivers:
+        return cached[1]
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    verdict: list[Any] | None = list(sync_receivers)
+    if async_receivers or any(r not in DJANGO_RECEIVERS for r in sync_receivers):
+        verdict = None
+    _verdicts[(id(signal), sender)] = (keys, verdict)
+    return verdict
+
+
+def thread_bound(state: RequestState | None) -> bool:
+    """Whether this request's thread-sensitive work already has a thread."""
+    if state is None:
+        sync_caller = getattr(AsyncToSync.executors, "current", None) is not None
+    else:
+        sync_caller = state.sync_caller
+    if sync_caller:
+        # Called from sync code (a test's `async_to_sync`): thread-sensitive work runs on
+        # that parent thread, which may hold connections.
+        return True
+    if state is not None and state.lease is not None:
+        return state.lease.bound
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    return context is None or context in SyncToAsync.context_to_thread_executor
+
+
+def owns_context(context: ThreadSensitiveContext, state: RequestState) -> bool:
+    """Whether `context` decides this request's thread (the pool may then lend one)."""
+    if state.sync_caller:
+        # A sync caller's thread serves the request (a test's transaction lives there).
+        return False
+    # Nested in an outer ThreadSensitiveContext, the outer one decides.
+    return SyncToAsync.thread_sensitive_context.get(None) is context
+
+
+def loop_thread_clean() -> bool:
+    """Whether the loop thread holds no database connection (nor logged queries)."""
+    # A connection opened on the loop thread (at import time, say) must stay with the stock
+    # path: the receivers would act on it here but not on a fresh thread. A wrapper object
+    # with no connection and no logged queries is what a fresh thread has too.
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None or conn.queries_log:
+            return False
+    return True
+
+
+# On the stock path these run on a thread that holds no connection, where they touch nothing;
+# the inline path runs only when the loop thread holds none either, so they are skipped.
+_CONNECTION_RECEIVERS = frozenset({reset_queries, close_old_connections})
+
+
+def send_inline(signal: Any, receivers: list[Any], sender: Any, **named: Any) -> None:
+    """Call Django's own receivers as `Signal.send` would, minus the no-op connection ones."""
+    for receiver in receivers:
+        if receiver not in _CONNECTION_RECEIVERS:
+            receiver(signal=signal, sender=sender, **named)
