@@ -10,7 +10,7 @@ The rules, each read from Django's and asgiref's source:
 - So a step may run on the loop when only those receivers are connected, the request has not
   bound a thread, and the loop thread holds no connection either (then the connection
   receivers have nothing to touch, exactly as on the fresh thread, and are skipped).
-- A request called from sync code (`async_to_sync`, as Django's test client does) has its
+- A request called from sync code (`async_to_sync`, as in async `TestCase` methods) has its
   thread-sensitive work on the caller's thread, which may hold connections: always stock.
 """
 

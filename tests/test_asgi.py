@@ -570,7 +570,7 @@ def test_task_outliving_its_request_can_still_call_sync_code(pool: int | None) -
 
 
 def test_pool_is_not_used_under_a_sync_caller_whose_thread_must_serve_the_request() -> None:
-    # Django's test client runs requests from sync code (async_to_sync): thread-sensitive work
+    # Async TestCase methods run requests from sync code (async_to_sync): thread-sensitive work
     # belongs on that caller's thread (its test transaction), so the pool steps aside.
     from asgiref.sync import async_to_sync
 
