@@ -33,6 +33,7 @@ from django.utils.decorators import async_only_middleware
 from django.utils.deprecation import MiddlewareMixin
 
 from daf_drf import _asgi_compat
+from daf_drf._asgi_pool import ThreadPool
 from daf_drf.asgi import ASGIHandler, check_asgi, get_asgi_application
 from daf_drf.hooks import inline_safe
 from tests._asgi_client import request, run_on_fresh_loop
@@ -464,6 +465,52 @@ def test_script_prefix_comes_from_root_path(handler_class: type) -> None:
 
 
 # --- the thread pool -------------------------------------------------------------------------
+
+
+def test_lease_runs_on_bind_first_and_its_calls_in_order_on_one_thread() -> None:
+    pool = ThreadPool(2)
+    seen: list[tuple[str, str]] = []
+    lease = pool.lease(on_bind=lambda: seen.append(("bind", threading.current_thread().name)))
+    futures = [
+        lease.submit(lambda n=n: seen.append((str(n), threading.current_thread().name)))
+        for n in range(5)
+    ]
+    for future in futures:
+        future.result(timeout=10)
+    lease.release()
+    assert [what for what, _ in seen] == ["bind", "0", "1", "2", "3", "4"]
+    assert len({thread for _, thread in seen}) == 1
+
+
+def test_lease_waits_for_a_thread_when_all_are_bound() -> None:
+    pool = ThreadPool(1)
+    gate = threading.Event()
+    first, second = pool.lease(), pool.lease()
+    held = first.submit(gate.wait, 10)
+    queued = second.submit(lambda: threading.current_thread().name)
+    assert not second.bound
+    assert not queued.done()
+    gate.set()
+    held.result(timeout=10)
+    first.release()
+    assert queued.result(timeout=10) == "daf_drf-asgi-1"
+    assert second.bound
+    second.release()
+    assert pool.threads == 1
+
+
+def test_failing_on_bind_fails_the_first_call_and_keeps_the_thread() -> None:
+    pool = ThreadPool(1)
+
+    def broken() -> None:
+        raise RuntimeError("connection check failed")
+
+    lease = pool.lease(on_bind=broken)
+    with pytest.raises(RuntimeError, match="connection check failed"):
+        lease.submit(lambda: None).result(timeout=10)
+    assert lease.submit(lambda: "still serving").result(timeout=10) == "still serving"
+    lease.release()
+    assert pool.lease().submit(lambda: "next request").result(timeout=10) == "next request"
 
 
 def test_pool_runs_all_of_a_requests_sync_work_on_one_pooled_thread() -> None:
