@@ -75,20 +75,23 @@ def get_store(url: str | None, **redis_options: Any) -> Any:
     `redis_options` (`pool_size`, `timeout`, `key_prefix`) apply to Redis URLs only; the
     throttles pass the values of the `THROTTLE_*` settings.
     """
+    # Called on every throttle check: the fast path is one dict lookup.
+    fast = (url, *sorted(redis_options.items()))
+    store = _stores.get(fast)
+    if store is not None:
+        return store
     problem = validate_store_url(url)
     if problem:
         raise ImproperlyConfigured(f'DAF_DRF["THROTTLE_STORE"] {problem}.')
     scheme = urlsplit(url).scheme if url else None
-    ident: tuple[Any, ...] = (url,)
-    if scheme in REDIS_SCHEMES:
-        ident += tuple(sorted(redis_options.items()))
-    store = _stores.get(ident)
-    if store is not None:
-        return store
+    # Redis options make a different client; for the other stores they don't matter, so one
+    # URL is one store (and one set of counters) whatever the options.
+    ident = fast if scheme in REDIS_SCHEMES else (url,)
     with _lock:
         store = _stores.get(ident)
         if store is None:
             store = _stores[ident] = _create(url, scheme, redis_options)
+        _stores[fast] = store
     return store
 
 
