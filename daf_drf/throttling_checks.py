@@ -33,6 +33,15 @@ def check_throttle_rates(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 
     messages: list[CheckMessage] = []
     rates = api_settings.DEFAULT_THROTTLE_RATES or {}
+    if not isinstance(rates, dict):
+        return [
+            Error(
+                f'REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] is {type(rates).__name__}; it must be '
+                "a dict of scope -> rate.",
+                hint="e.g. {'anon': '100/hour', 'user': '1000/day'}",
+                id="daf_drf.E020",
+            )
+        ]
     for scope, rate in rates.items():
         problem = rate_problem(rate)
         if problem:
@@ -54,7 +63,7 @@ def check_throttle_rates(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         if problem:
             messages.append(
                 Error(
-                    f"{getattr(cls, '__module__', '')}.{getattr(cls, '__qualname__', cls)}.rate: {problem}.",
+                    f"{_dotted(cls)}.rate: {problem}.",
                     hint="Use '<count>/<period>', e.g. '10/min'.",
                     id="daf_drf.E023",
                 )
@@ -126,3 +135,7 @@ def check_throttle_store_atomicity(app_configs: Any = None, **kwargs: Any) -> li
             id="daf_drf.W020",
         )
     ]
+
+
+def _dotted(cls: Any) -> str:
+    return f"{getattr(cls, '__module__', '')}.{getattr(cls, '__qualname__', cls)}"

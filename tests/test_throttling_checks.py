@@ -98,3 +98,7 @@ def test_no_warning_for_an_in_process_cache_or_a_real_store() -> None:
 
 def test_no_warning_without_throttles() -> None:
     assert ids(CACHES=SHARED_CACHE) == []
+
+
+def test_rates_that_are_not_a_dict_are_an_error() -> None:
+    assert ids(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": ["anon", "5/min"]}) == ["daf_drf.E020"]
