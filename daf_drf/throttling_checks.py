@@ -6,7 +6,8 @@ System checks for throttling, run at startup.
 | `daf_drf.E020` | error | a rate in `DEFAULT_THROTTLE_RATES` that DRF would crash on or misread |
 | `daf_drf.E021` | error | `THROTTLE_STORE` is not a store URL daf_drf knows |
 | `daf_drf.E022` | error | a numeric `THROTTLE_*` setting is not positive |
-| `daf_drf.E023` | error | a throttle class in `DEFAULT_THROTTLE_CLASSES` has an invalid `rate` |
+| `daf_drf.E023` | error | a throttle class (default, or of a mounted view) has an invalid `rate` |
+| `daf_drf.E024` | error | an async-only throttle on a view DRF dispatches (never throttles) |
 | `daf_drf.W020` | warning | throttles count in a shared Django cache, which is not atomic |
 """
 
@@ -56,8 +57,10 @@ def check_throttle_rates(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     try:
         classes = list(api_settings.DEFAULT_THROTTLE_CLASSES)
     except ImportError:
-        return messages  # DRF reports unimportable classes itself, on first request
-    for cls in classes:
+        classes = []  # DRF reports unimportable classes itself, on first request
+    for _route, view, initkwargs in _views():
+        classes.extend(initkwargs.get("throttle_classes", view.throttle_classes))
+    for cls in dict.fromkeys(classes):
         rate = getattr(cls, "rate", None)
         problem = rate_problem(rate)
         if problem:
@@ -69,6 +72,47 @@ def check_throttle_rates(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 )
             )
     return messages
+
+
+@register()
+def check_async_throttles_on_drf_views(
+    app_configs: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """DRF takes the coroutine of an async-only throttle as True: it would never throttle."""
+    import inspect
+
+    from rest_framework import views as drf_views
+    from rest_framework.throttling import BaseThrottle as DrfBaseThrottle
+
+    messages: list[CheckMessage] = []
+    for route, view, initkwargs in _views():
+        if view.check_throttles is not drf_views.APIView.check_throttles:
+            continue  # daf_drf views (and others with their own check) await async throttles
+        for throttle in initkwargs.get("throttle_classes", view.throttle_classes):
+            method = getattr(throttle, "allow_request", None)
+            async_only = inspect.iscoroutinefunction(method) or (
+                getattr(throttle, "aallow_request", None) is not None
+                and method is DrfBaseThrottle.allow_request
+            )
+            if async_only:
+                messages.append(
+                    Error(
+                        f"{_dotted(view)} (/{route}) is dispatched by DRF, which checks "
+                        f"throttles synchronously, but {_dotted(throttle)} is async only: DRF "
+                        "would take its coroutine as True and never throttle.",
+                        hint="Make the view a daf_drf view, or give the throttle a sync "
+                        "`allow_request` (keep the async one as `aallow_request`).",
+                        obj=view,
+                        id="daf_drf.E024",
+                    )
+                )
+    return messages
+
+
+def _views() -> Any:
+    from daf_drf.permission_checks import _drf_views
+
+    return _drf_views()
 
 
 @register()

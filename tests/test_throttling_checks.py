@@ -7,8 +7,12 @@ from typing import Any
 import pytest
 from django.core import checks
 from django.test import override_settings
+from django.urls import path
+from rest_framework import views as drf_views
+from rest_framework.throttling import BaseThrottle as DrfBaseThrottle
 
-from daf_drf.throttling import AnonRateThrottle
+from daf_drf import views as daf_views
+from daf_drf.throttling import AnonRateThrottle, BaseThrottle
 
 
 def ids(**settings: Any) -> list[str]:
@@ -102,3 +106,57 @@ def test_no_warning_without_throttles() -> None:
 
 def test_rates_that_are_not_a_dict_are_an_error() -> None:
     assert ids(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": ["anon", "5/min"]}) == ["daf_drf.E020"]
+
+
+# --- throttles of mounted views --------------------------------------------------------------
+
+class AsyncOnlyThrottle(DrfBaseThrottle):
+    async def allow_request(self, request: Any, view: Any) -> bool:  # type: ignore[override]
+        return False
+
+
+class ASiblingOnlyThrottle(BaseThrottle):
+    async def aallow_request(self, request: Any, view: Any) -> bool:
+        return False
+
+
+class ViewBadRateThrottle(AnonRateThrottle):
+    rate = "5/fortnight"
+
+
+class DrfViewWithAsyncThrottle(drf_views.APIView):
+    throttle_classes = [AsyncOnlyThrottle]
+
+
+class DrfViewWithSiblingOnlyThrottle(drf_views.APIView):
+    throttle_classes = [ASiblingOnlyThrottle]
+
+
+class DafViewWithAsyncThrottle(daf_views.APIView):
+    throttle_classes = [AsyncOnlyThrottle, ASiblingOnlyThrottle]
+
+
+class DrfViewWithBadRate(drf_views.APIView):
+    throttle_classes = [ViewBadRateThrottle]
+
+
+urlpatterns = [
+    path("drf-async/", DrfViewWithAsyncThrottle.as_view()),
+    path("drf-sibling/", DrfViewWithSiblingOnlyThrottle.as_view()),
+    path("daf-async/", DafViewWithAsyncThrottle.as_view()),
+    path("drf-bad-rate/", DrfViewWithBadRate.as_view()),
+]
+
+
+def test_async_only_throttles_on_drf_views_are_errors_and_fine_on_daf_views() -> None:
+    found = messages(ROOT_URLCONF=__name__)
+    e024 = [m for m in found if m.id == "daf_drf.E024"]
+    assert {m.obj for m in e024} == {DrfViewWithAsyncThrottle, DrfViewWithSiblingOnlyThrottle}
+    assert "/drf-async/" in " ".join(m.msg for m in e024)
+
+
+def test_a_mounted_views_throttle_with_a_bad_rate_is_an_error() -> None:
+    found = messages(ROOT_URLCONF=__name__)
+    e023 = [m for m in found if m.id == "daf_drf.E023"]
+    assert len(e023) == 1
+    assert "ViewBadRateThrottle" in e023[0].msg
