@@ -122,6 +122,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
             scope = "burst"
             store = "redis://127.0.0.1:6379/0"     # optional; default: THROTTLE_STORE
 
+            @inline_safe                           # pure: computed on the loop, no thread hop
             def get_cache_key(self, request, view):
                 return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
     """

@@ -679,3 +679,22 @@ class TestOutageOfASharedDjangoCache(ThrottleTestCase):
                 with override_settings(CACHES=dead, DAF_DRF={"THROTTLE_FAILURE": failure}):
                     response = await self.async_client.get(f"/{side}/min/")
                 assert response.status_code == expected, (side, failure)
+
+
+def test_public_names_are_pinned() -> None:
+    from daf_drf import throttling
+
+    assert sorted(throttling.__all__) == [
+        "AnonRateThrottle", "BaseThrottle", "RateLimitHeadersMiddleware", "ScopedRateThrottle",
+        "SimpleRateThrottle", "UserRateThrottle", "parse_rate", "rate_problem",
+    ]
+
+
+def test_classes_are_drfs_classes() -> None:
+    from rest_framework import throttling as drf_throttling
+
+    from daf_drf import throttling
+
+    for name in ("BaseThrottle", "SimpleRateThrottle", "AnonRateThrottle", "UserRateThrottle",
+                 "ScopedRateThrottle"):
+        assert issubclass(getattr(throttling, name), getattr(drf_throttling, name))
