@@ -18,6 +18,7 @@ from typing import Any
 
 from django.http.response import HttpResponseBase
 
+from daf_drf.hooks import inline_safe
 from daf_drf.settings import daf_settings
 
 __all__ = ["fire_and_forget"]
@@ -118,6 +119,7 @@ async def _after_gate(gate: asyncio.Event, coro: Coroutine[Any, Any, Any]) -> An
     return await coro
 
 
+@inline_safe  # thread-safe and non-blocking: `daf_drf.asgi` may close the response on the loop
 def _open_gate(loop: asyncio.AbstractEventLoop, gate: asyncio.Event) -> None:
     with contextlib.suppress(RuntimeError):  # The loop closed first: the work is lost.
         loop.call_soon_threadsafe(gate.set)
