@@ -318,6 +318,27 @@ def test_an_exhausted_pool_is_an_outage_not_an_error(black_hole: BlackHole) -> N
     store.close()
 
 
+def test_an_exhausted_sync_pool_is_an_outage_not_an_error(black_hole: BlackHole) -> None:
+    store = RedisStore(black_hole.url, timeout=0.3, pool_size=1)
+    outcomes: list[type[BaseException] | None] = []
+
+    def check() -> None:
+        try:
+            store.hit("k", 3, 60, None)
+        except BaseException as exc:  # record whatever escapes, to assert on its type
+            outcomes.append(type(exc))
+        else:
+            outcomes.append(None)
+
+    threads = [threading.Thread(target=check) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.close()
+    assert outcomes == [StoreUnavailable] * 3
+
+
 def start_redis(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port",
