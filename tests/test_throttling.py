@@ -18,6 +18,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.test import SimpleTestCase, override_settings
 from django.urls import path
+from rest_framework import throttling as drf_throttling
 from rest_framework import views as drf_views
 from rest_framework.decorators import api_view as drf_api_view
 from rest_framework.decorators import throttle_classes as drf_throttle_classes
@@ -536,6 +537,21 @@ def loop_view(name: str, throttles: tuple[type, ...]) -> None:
     urlpatterns.append(path(f"daf/{name}/", view.as_view()))
 
 
+class DrfOwnThrottle(drf_throttling.UserRateThrottle):
+    """DRF's own class, unchanged, in a daf_drf view: the core calls it in one thread hop."""
+
+    rate = "3/min"
+    scope = "minutes"
+    threads: list[int] = []
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        import threading
+
+        self.threads.append(threading.get_ident())
+        return bool(super().allow_request(request, view))
+
+
+loop_view("drf_own", (DrfOwnThrottle,))
 loop_view("project_sync", (ProjectSyncThrottle,))
 loop_view("project_async", (ProjectAsyncThrottle,))
 loop_view("project_key", (ProjectKeyThrottle,))
@@ -554,6 +570,17 @@ class TestProjectThrottlesInDafViews(ThrottleTestCase):
         assert (first.status_code, second.status_code) == (200, 429)
         assert second["Retry-After"] == "3"
         assert not set(ProjectSyncThrottle.threads) & set(LOOP_THREADS)
+
+    async def test_drfs_own_throttle_class_works_and_shares_daf_drfs_counters(self) -> None:
+        DrfOwnThrottle.threads.clear()
+        set_throttle_timer((DrfOwnThrottle, User3MinRateThrottle), 0)
+        with override_settings(DAF_DRF={"THROTTLE_STORE": None}):
+            caches["default"].clear()
+            first = await self.get("min")  # daf_drf's class, same scope and key
+            statuses = [(await self.get("drf_own")).status_code for _ in range(3)]
+        assert first.status_code == 200
+        assert statuses == [200, 200, 429]
+        assert not set(DrfOwnThrottle.threads) & set(LOOP_THREADS)
 
     async def test_async_allow_request_returning_false_denies(self) -> None:
         response = await self.get("project_async")
