@@ -261,7 +261,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         if self.key is None:
             return True
         if isinstance(store, CacheStore):
-            return self._checked(request, self._cache_check(store))
+            return self._checked(request, self._check(store))  # in-process: inline
         self._decision, self._store_down = None, False
         try:
             decision = await store.ahit(

@@ -725,3 +725,36 @@ def test_classes_are_drfs_classes() -> None:
     for name in ("BaseThrottle", "SimpleRateThrottle", "AnonRateThrottle", "UserRateThrottle",
                  "ScopedRateThrottle"):
         assert issubclass(getattr(throttling, name), getattr(drf_throttling, name))
+
+
+def test_one_throttle_instance_checked_again_reads_the_store_again() -> None:
+    # DRF creates a throttle per request, but a reused instance must not keep a stale decision
+    # (here: one from the memory store, then checks against the cache store).
+    import asyncio
+
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from daf_drf.throttling import SimpleRateThrottle
+
+    class Reused(SimpleRateThrottle):
+        rate = "2/min"
+
+        def timer(self) -> float:  # type: ignore[override]
+            return 0.0
+
+        def get_cache_key(self, request: Any, view: Any) -> str:
+            return "reused"
+
+    request = Request(APIRequestFactory().get("/"))
+    caches["default"].clear()
+    throttle = Reused()
+    with override_settings(DAF_DRF={"THROTTLE_STORE": "memory://"}):
+        get_store("memory://").clear()
+        assert throttle.allow_request(request, None)
+
+    async def three() -> list[bool]:
+        return [await throttle.aallow_request(request, None) for _ in range(3)]
+
+    assert asyncio.run(three()) == [True, True, False]
+    assert caches["default"].get("reused") == [0.0, 0.0]
