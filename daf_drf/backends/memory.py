@@ -70,11 +70,7 @@ class MemoryStore:
                 count=len(history),
                 oldest=history[-1] if history else None,
                 newest=history[0] if history else None,
-                admit_at=(
-                    history[num_requests - 1]
-                    if 0 < num_requests <= len(history)
-                    else None
-                ),
+                admit_at=(history[num_requests - 1] if 0 < num_requests <= len(history) else None),
             )
 
     async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
