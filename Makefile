@@ -16,11 +16,12 @@ BENCH_ARGS ?=
 LINT_PATHS := $(wildcard daf_drf tests compat bench example)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint fmt docs demo bench matrix-oldest matrix-newest ci clean
+.PHONY: help install test soak lint fmt docs demo bench matrix-oldest matrix-newest ci clean
 
 help:
 	@echo "make demo            serve the example project on http://$(HOST):$(PORT)/ (no services needed)"
 	@echo "make test            run the whole suite next to a throwaway redis-server"
+	@echo "make soak            the 10-minute soak test (SOAK_SECONDS=600) next to a redis-server"
 	@echo "make lint            ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt             ruff format and ruff check --fix"
 	@echo "make docs            mkdocs build --strict into site/"
@@ -36,6 +37,11 @@ install:
 test:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
 	@scripts/with-redis.sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
+
+soak:
+	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
+	@SOAK_SECONDS=$${SOAK_SECONDS:-600} scripts/with-redis.sh scripts/run-tests.sh $(PY) \
+		tests/reliability/test_soak.py -p no:randomly $(PYTEST_ARGS)
 
 lint:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks,lint
