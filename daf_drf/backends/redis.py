@@ -112,6 +112,10 @@ class RedisStore:
         self.outage = OutageLog(self.name)
         self._sync: Any = None
         self._sync_lock = threading.Lock()
+        self._sync_gate = threading.BoundedSemaphore(pool_size)
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[Any, Any, asyncio.Future[None]]
         ] = weakref.WeakKeyDictionary()
@@ -124,6 +128,12 @@ class RedisStore:
     def hit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
         client = self.sync_client()
         keys, args = [self.key_prefix + key], self._args(num_requests, duration, now)
+        # Cluster and Sentinel pools raise MaxConnectionsError when exhausted instead of
+        # waiting: the gate makes every kind of client wait (up to the timeout) for a slot.
+        if not self._sync_gate.acquire(timeout=self.timeout):
+            exc = TimeoutError(f"no free connection within {self.timeout}s")
+            self.outage.failed(exc)
+            raise StoreUnavailable(str(exc))
         try:
             try:
                 reply = client.evalsha(SCRIPT_SHA, 1, *keys, *args)
@@ -132,6 +142,8 @@ class RedisStore:
         except OUTAGE_ERRORS as exc:
             self.outage.failed(exc)
             raise StoreUnavailable(str(exc)) from exc
+        finally:
+            self._sync_gate.release()
         self.outage.succeeded()
         return _decode(reply)
 
@@ -140,10 +152,11 @@ class RedisStore:
         try:
             async with store_deadline(self.timeout):
                 client = await self.async_client()
-                try:
-                    reply = await client.evalsha(SCRIPT_SHA, 1, *keys, *args)
-                except NoScriptError:
-                    reply = await client.eval(SCRIPT, 1, *keys, *args)
+                async with self._gate():  # see `hit`: every client queues for a connection
+                    try:
+                        reply = await client.evalsha(SCRIPT_SHA, 1, *keys, *args)
+                    except NoScriptError:
+                        reply = await client.eval(SCRIPT, 1, *keys, *args)
         except OUTAGE_ERRORS as exc:
             self.outage.failed(exc)
             raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
@@ -194,6 +207,13 @@ class RedisStore:
         elif not entry[2].done():
             await asyncio.shield(entry[2])
         return entry[0]
+
+    def _gate(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            gate = self._gates[loop] = asyncio.Semaphore(self.pool_size)
+        return gate
 
     async def aclose(self) -> None:
         """Close the running loop's client now (it is otherwise closed with the loop)."""

@@ -65,14 +65,34 @@ def serve(
     if migrate:
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "--run-syncdb", "-v0"],
-            cwd=ROOT, env=env, check=True, timeout=120,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
         )
     log = open(tmp / "server.log", "wb")  # noqa: SIM115  (closed in `finally`)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "django.core.asgi:get_asgi_application",
-         "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-         "--log-level", "warning", "--no-access-log", *uvicorn_args],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "django.core.asgi:get_asgi_application",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            *uvicorn_args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
         start_new_session=True,
     )
     try:

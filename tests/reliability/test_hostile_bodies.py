@@ -91,8 +91,10 @@ def test_ten_parallel_100_mb_uploads_are_rejected_with_bounded_memory(server: Se
             response = client.post(
                 "/echo",
                 content=_chunks(100 * 1024 * 1024),
-                headers={"content-type": "application/json",
-                         "content-length": str(100 * 1024 * 1024)},
+                headers={
+                    "content-type": "application/json",
+                    "content-length": str(100 * 1024 * 1024),
+                },
             )
             statuses.append(response.status_code)
 

@@ -26,8 +26,9 @@ def _random_ip() -> str:
 
 
 @pytest.fixture(params=[None, 0, 1, 2], ids=lambda n: f"NUM_PROXIES={n}")
-def proxied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[tuple[int | None, Server]]:
+def proxied(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int | None, Server]]:
     env = {"RELIABILITY_RATE": "2/min"}
     if request.param is not None:
         env["RELIABILITY_NUM_PROXIES"] = str(request.param)
@@ -52,8 +53,9 @@ def test_spoofed_forwarded_for_headers_from_one_peer(proxied: tuple[int | None, 
         for _ in range(6):
             # The real proxies append the peer they saw; the client controls what comes before.
             chain = ", ".join([_random_ip(), _random_ip(), "203.0.113.7", "10.0.0.1"])
-            statuses.append(client.get("/per-client", headers={"X-Forwarded-For": chain})
-                            .status_code)
+            statuses.append(
+                client.get("/per-client", headers={"X-Forwarded-For": chain}).status_code
+            )
     if num_proxies is None:
         # DRF's default: the whole header is the ident, so each spoofed chain is a new client.
         # This is why the docs say to set NUM_PROXIES behind a proxy.
@@ -73,8 +75,9 @@ def test_uvicorn_proxy_headers_rewrite_remote_addr_before_drf(
     of the two layers, not both (docs/reliability.md, "Client identity behind proxies").
     """
     env = {"RELIABILITY_RATE": "2/min", "RELIABILITY_NUM_PROXIES": "0"}
-    with serve(tmp_path, env, migrate=False) as server, httpx.Client(
-        base_url=server.url, timeout=10
-    ) as client:
+    with (
+        serve(tmp_path, env, migrate=False) as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
         response = client.get("/per-client", headers={"X-Forwarded-For": XFF})
     assert response.json()["ident"] == "2.2.2.2"

@@ -57,8 +57,11 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology
 
 
 def _use(settings: Any, url: str, failure: str = "closed", timeout: float = 5.0) -> None:
-    settings.DAF_DRF = {"THROTTLE_STORE": url, "THROTTLE_FAILURE": failure,
-                        "THROTTLE_TIMEOUT": timeout}
+    settings.DAF_DRF = {
+        "THROTTLE_STORE": url,
+        "THROTTLE_FAILURE": failure,
+        "THROTTLE_TIMEOUT": timeout,
+    }
 
 
 def test_a_cluster_admits_exactly_the_limit_under_1000_concurrent_checks(

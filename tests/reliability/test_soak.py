@@ -34,8 +34,9 @@ async def _traffic(server: Server, until: float, statuses: Counter[int | str]) -
                 elif pick < 0.8:
                     response = await client.post("/echo", json={"n": n, "i": i})
                 else:
-                    response = await client.post("/echo", content=b"{bad",
-                                                 headers={"content-type": "application/json"})
+                    response = await client.post(
+                        "/echo", content=b"{bad", headers={"content-type": "application/json"}
+                    )
                     statuses["expected-400" if response.status_code == 400 else "bad"] += 1
                     continue
                 statuses[response.status_code] += 1

@@ -43,8 +43,11 @@ def _statuses(responses: list[httpx.Response]) -> Counter[int]:
 def test_two_workers_and_500_clients_admit_exactly_the_limit(
     tmp_path: Path, clean_redis: str
 ) -> None:
-    env = {"RELIABILITY_THROTTLE_STORE": clean_redis, "RELIABILITY_RATE": "100/min",
-           "RELIABILITY_POOL": "100"}
+    env = {
+        "RELIABILITY_THROTTLE_STORE": clean_redis,
+        "RELIABILITY_RATE": "100/min",
+        "RELIABILITY_POOL": "100",
+    }
     with serve(tmp_path, env, workers=2) as server:
         responses = asyncio.run(_burst(server.url, 500))
     assert _statuses(responses) == {200: 100, 429: 400}
@@ -91,11 +94,15 @@ def test_a_store_outage_follows_the_failure_mode_within_the_timeout(
 ) -> None:
     timeout = 0.3
     store = _refusing() if outage == "refused" else black_hole
-    env = {"RELIABILITY_THROTTLE_STORE": store, "RELIABILITY_FAILURE": mode,
-           "RELIABILITY_TIMEOUT": str(timeout)}
-    with serve(tmp_path, env, migrate=False) as server, httpx.Client(
-        base_url=server.url, timeout=10
-    ) as client:
+    env = {
+        "RELIABILITY_THROTTLE_STORE": store,
+        "RELIABILITY_FAILURE": mode,
+        "RELIABILITY_TIMEOUT": str(timeout),
+    }
+    with (
+        serve(tmp_path, env, migrate=False) as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
         assert client.get("/ident", params={"id": "warm"}).status_code == 200  # lazy imports
         durations, responses = [], []
         for _ in range(20):
@@ -117,8 +124,11 @@ def test_a_store_outage_follows_the_failure_mode_within_the_timeout(
 def test_twice_the_pool_size_of_concurrent_requests_never_errors(
     tmp_path: Path, clean_redis: str
 ) -> None:
-    env = {"RELIABILITY_THROTTLE_STORE": clean_redis, "RELIABILITY_RATE": "100000/min",
-           "RELIABILITY_POOL": "4"}
+    env = {
+        "RELIABILITY_THROTTLE_STORE": clean_redis,
+        "RELIABILITY_RATE": "100000/min",
+        "RELIABILITY_POOL": "4",
+    }
     with serve(tmp_path, env, migrate=False) as server:
         for _ in range(5):
             responses = asyncio.run(_burst(server.url, 8))
@@ -133,9 +143,10 @@ def test_retry_after_is_the_ceiling_of_the_wait_and_waiting_that_long_admits(
     tmp_path: Path, clean_redis: str
 ) -> None:
     env = {"RELIABILITY_THROTTLE_STORE": clean_redis, "RELIABILITY_RATE": "2/s"}
-    with serve(tmp_path, env, migrate=False) as server, httpx.Client(
-        base_url=server.url, timeout=10
-    ) as client:
+    with (
+        serve(tmp_path, env, migrate=False) as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
         assert [client.get("/throttled").status_code for _ in range(2)] == [200, 200]
         denied = client.get("/throttled")
         assert denied.status_code == 429
@@ -151,14 +162,16 @@ def test_after_a_rate_decrease_every_429_still_carries_retry_after(
     tmp_path: Path, clean_redis: str
 ) -> None:
     env = {"RELIABILITY_THROTTLE_STORE": clean_redis, "RELIABILITY_RATE": "5/min"}
-    with serve(tmp_path, env, migrate=False) as server, httpx.Client(
-        base_url=server.url, timeout=10
-    ) as client:
+    with (
+        serve(tmp_path, env, migrate=False) as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
         assert _statuses([client.get("/throttled") for _ in range(5)]) == {200: 5}
     env["RELIABILITY_RATE"] = "2/min"  # redeployed with a lower rate: history is now too long
-    with serve(tmp_path, env, migrate=False) as server, httpx.Client(
-        base_url=server.url, timeout=10
-    ) as client:
+    with (
+        serve(tmp_path, env, migrate=False) as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
         denied = [client.get("/throttled") for _ in range(3)]
     assert _statuses(denied) == {429: 3}
     for response in denied:
@@ -172,9 +185,10 @@ def test_app_servers_with_skewed_clocks_share_one_window(tmp_path: Path, clean_r
     env = {"RELIABILITY_THROTTLE_STORE": clean_redis, "RELIABILITY_RATE": "10/min"}
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    with serve(tmp_path / "a", env, migrate=False) as on_time, serve(
-        tmp_path / "b", {**env, "RELIABILITY_CLOCK_SKEW": "30"}, migrate=False
-    ) as ahead:
+    with (
+        serve(tmp_path / "a", env, migrate=False) as on_time,
+        serve(tmp_path / "b", {**env, "RELIABILITY_CLOCK_SKEW": "30"}, migrate=False) as ahead,
+    ):
         statuses: Counter[int] = Counter()
         with httpx.Client(timeout=10) as client:
             for i in range(40):

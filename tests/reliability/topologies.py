@@ -49,8 +49,13 @@ def _cluster_port() -> int:
 
 
 def _cli(port: int, *args: str, timeout: float = 10) -> str:
-    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True,
-                         timeout=timeout, check=True)
+    out = subprocess.run(
+        ["redis-cli", "-p", str(port), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
     return out.stdout
 
 
@@ -81,9 +86,24 @@ def _server(tmp: Path, name: str, port: int, *extra: str) -> subprocess.Popen[by
     folder = tmp / name
     folder.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(folder), "--loglevel", "warning", *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--loglevel",
+            "warning",
+            *extra,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -103,15 +123,33 @@ def cluster(tmp: Path, masters: int = 3) -> Iterator[Topology]:
             port = _cluster_port()
             topology.ports[f"node{i}"] = port
             topology.procs[f"node{i}"] = _server(
-                tmp, f"node{i}", port, "--cluster-enabled", "yes",
-                "--cluster-config-file", str(tmp / f"node{i}" / "nodes.conf"),
-                "--cluster-node-timeout", "2000",
+                tmp,
+                f"node{i}",
+                port,
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(tmp / f"node{i}" / "nodes.conf"),
+                "--cluster-node-timeout",
+                "2000",
             )
         for port in topology.ports.values():
             _wait_port(port)
         nodes = [f"127.0.0.1:{p}" for p in topology.ports.values()]
-        subprocess.run(["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "0",
-                        "--cluster-yes"], capture_output=True, check=True, timeout=60)
+        subprocess.run(
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *nodes,
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
         first = next(iter(topology.ports.values()))
         deadline = time.monotonic() + 30
         while "cluster_state:ok" not in _cli(first, "cluster", "info"):
@@ -134,8 +172,9 @@ def sentinel(tmp: Path) -> Iterator[Topology]:
         topology.ports.update(master=master, replica=replica, sentinel=watcher)
         topology.procs["master"] = _server(tmp, "master", master)
         _wait_port(master)
-        topology.procs["replica"] = _server(tmp, "replica", replica, "--replicaof", "127.0.0.1",
-                                            str(master))
+        topology.procs["replica"] = _server(
+            tmp, "replica", replica, "--replicaof", "127.0.0.1", str(master)
+        )
         _wait_port(replica)
         conf = tmp / "sentinel.conf"
         conf.write_text(
@@ -146,7 +185,8 @@ def sentinel(tmp: Path) -> Iterator[Topology]:
             "sentinel parallel-syncs mymaster 1\n"
         )
         topology.procs["sentinel"] = subprocess.Popen(
-            ["redis-server", str(conf), "--sentinel"], stdout=subprocess.DEVNULL,
+            ["redis-server", str(conf), "--sentinel"],
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         _wait_port(watcher)
