@@ -76,10 +76,18 @@ class Counters:
 
 def scope_for(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"127.0.0.1"), *headers],
-        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
     }
 
 
@@ -155,12 +163,28 @@ def main() -> int:
     redis_port = free_port()
     os.environ["BENCH_DB"] = str(workdir / "bench.sqlite3")
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-    redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port),
-                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    redis = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(redis_port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         wait_port(redis_port)
-        subprocess.run([sys.executable, "-m", "bench.project.management_seed"], cwd=ROOT,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "bench.project.management_seed"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=True,
+        )
         return _run(args)
     finally:
         redis.terminate()
@@ -190,8 +214,10 @@ def _run(args: argparse.Namespace) -> int:
             continue
         cells = []
         for conc in (int(c) for c in args.concurrency.split(",")):
-            samples = [loop.run_until_complete(measure(app, scope, args.requests, conc))
-                       for _ in range(args.repeats)]
+            samples = [
+                loop.run_until_complete(measure(app, scope, args.requests, conc))
+                for _ in range(args.repeats)
+            ]
             cells.append(f"{min(samples):.0f} / {statistics.median(samples):.0f}")
         counters = Counters()
         uninstall = counters.install()
@@ -200,12 +226,22 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             uninstall()
         peak = loop.run_until_complete(peak_bytes(app, scope))
-        rows.append((label, *cells, f"{counters.hops / 200:.2f}", f"{counters.threads / 200:.2f}",
-                     f"{peak / 1024:.1f}"))
+        rows.append(
+            (
+                label,
+                *cells,
+                f"{counters.hops / 200:.2f}",
+                f"{counters.threads / 200:.2f}",
+                f"{peak / 1024:.1f}",
+            )
+        )
         print(" | ".join(map(str, rows[-1])), file=sys.stderr, flush=True)
     conc = args.concurrency.split(",")
-    print("| path | " + " | ".join(f"CPU µs/req c={c} (min / median)" for c in conc)
-          + " | sync_to_async calls/req | threads started/req | peak KiB/req |")
+    print(
+        "| path | "
+        + " | ".join(f"CPU µs/req c={c} (min / median)" for c in conc)
+        + " | sync_to_async calls/req | threads started/req | peak KiB/req |"
+    )
     print("|---" * (len(conc) + 4) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

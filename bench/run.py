@@ -34,23 +34,66 @@ PY = sys.executable
 TOKEN = "b" * 40
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-UVICORN = [PY, "-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1", "--loop", "uvloop",
-           "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+UVICORN = [
+    PY,
+    "-m",
+    "uvicorn",
+    "--host",
+    "127.0.0.1",
+    "--workers",
+    "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+]
 SERVERS: dict[str, tuple[list[str], str]] = {
     # peer: (command without port, URL prefix)
     "bare": ([*UVICORN, "bench.project.bare:app"], "bare"),
     "django": ([*UVICORN, "bench.project.asgi:application"], "django"),
     "django+entry": ([*UVICORN, "bench.project.asgi:fast_application"], "django"),
-    "drf-gunicorn": ([PY, "-m", "gunicorn", "bench.project.wsgi:application", "-k", "gthread",
-                      "--threads", "8", "-w", "1", "--log-level", "warning"], "drf"),
+    "drf-gunicorn": (
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "bench.project.wsgi:application",
+            "-k",
+            "gthread",
+            "--threads",
+            "8",
+            "-w",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        "drf",
+    ),
     "drf-uvicorn": ([*UVICORN, "bench.project.asgi:application"], "drf"),
     "adrf": ([*UVICORN, "bench.project.asgi:application"], "adrf"),
     "ninja": ([*UVICORN, "bench.project.asgi:application"], "ninja"),
     "daf": ([*UVICORN, "bench.project.asgi:application"], "daf"),
     "daf+entry": ([*UVICORN, "bench.project.asgi:fast_application"], "daf"),
-    "daf+entry/granian": ([PY, "-m", "granian", "--interface", "asgi", "--workers", "1",
-                           "--loop", "uvloop", "--log-level", "warning",
-                           "bench.project.asgi:fast_application"], "daf"),
+    "daf+entry/granian": (
+        [
+            PY,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--workers",
+            "1",
+            "--loop",
+            "uvloop",
+            "--log-level",
+            "warning",
+            "bench.project.asgi:fast_application",
+        ],
+        "daf",
+    ),
 }
 
 
@@ -71,15 +114,35 @@ CASES = [
     Case("hello", "hello", ["bare", *ASYNC_PEERS, "django+entry", "daf+entry/granian"]),
     Case("io64", "io", ASYNC_PEERS),
     Case("io256", "io", ASYNC_PEERS, connections=256),
-    Case("auth+perm", "authperm", ["drf-gunicorn", "drf-uvicorn", "adrf", "daf", "daf+entry"],
-         headers=AUTH, reference="drf-gunicorn"),
-    Case("throttled", "throttled", ["drf-gunicorn", "adrf", "daf", "daf+entry"],
-         reference="daf-unthrottled"),
+    Case(
+        "auth+perm",
+        "authperm",
+        ["drf-gunicorn", "drf-uvicorn", "adrf", "daf", "daf+entry"],
+        headers=AUTH,
+        reference="drf-gunicorn",
+    ),
+    Case(
+        "throttled",
+        "throttled",
+        ["drf-gunicorn", "adrf", "daf", "daf+entry"],
+        reference="daf-unthrottled",
+    ),
     Case("unthrottled", "unthrottled", ["daf", "daf+entry"]),
-    Case("list1000", "list1000", ["drf-gunicorn", "drf-uvicorn", "adrf", "daf", "daf+entry"],
-         connections=8, reference="drf-gunicorn"),
-    Case("create", "create", ["drf-gunicorn", "adrf", "daf", "daf+entry"], connections=16,
-         script="create.lua", reference="drf-gunicorn"),
+    Case(
+        "list1000",
+        "list1000",
+        ["drf-gunicorn", "drf-uvicorn", "adrf", "daf", "daf+entry"],
+        connections=8,
+        reference="drf-gunicorn",
+    ),
+    Case(
+        "create",
+        "create",
+        ["drf-gunicorn", "adrf", "daf", "daf+entry"],
+        connections=16,
+        script="create.lua",
+        reference="drf-gunicorn",
+    ),
     Case("fanout", "fanout", ["django", "adrf", "ninja", "daf", "daf+entry"]),
 ]
 
@@ -157,8 +220,14 @@ def start(cmd: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[by
         full = [*cmd[:-1], "--host", "127.0.0.1", "--port", str(port), cmd[-1]]
     else:
         full = [*cmd, "--port", str(port)]
-    proc = subprocess.Popen(full, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        full,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         wait_port(port)
     except RuntimeError:
@@ -178,8 +247,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def wrk(url: str, case: Case, duration: float, connections: int | None = None) -> str:
-    cmd = ["wrk", "-t1", f"-c{connections or case.connections}", f"-d{max(1, round(duration))}s",
-           "--timeout", "10s", "--latency"]
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections or case.connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "--latency",
+    ]
     for key, value in case.headers.items():
         cmd += ["-H", f"{key}: {value}"]
     if case.script:
@@ -200,8 +276,9 @@ def parse_wrk(text: str, result: Result) -> None:
         if found:
             setattr(result, attr, round(ms(found.group(1)), 2))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    sockerr = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                        text)
+    sockerr = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
     result.errors = int(non2xx.group(1)) if non2xx else 0
     if sockerr:
         result.errors += sum(int(x) for x in sockerr.groups())
@@ -216,10 +293,22 @@ def run_one(case: Case, peer: str, env: dict[str, str], duration: float) -> Resu
         url = f"http://127.0.0.1:{port}/"
     proc = start(cmd, port, env)
     try:
-        check = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                                *sum((["-H", f"{k}: {v}"] for k, v in case.headers.items()), []),
-                                *(["-X", "POST"] if case.script else []), url],
-                               capture_output=True, text=True, timeout=30)
+        check = subprocess.run(
+            [
+                "curl",
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                *sum((["-H", f"{k}: {v}"] for k, v in case.headers.items()), []),
+                *(["-X", "POST"] if case.script else []),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if not case.script and check.stdout != "200":
             result.note = f"probe answered {check.stdout}"
             return result
@@ -253,8 +342,19 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("django", "djangorestframework", "adrf", "django-ninja", "uvicorn", "gunicorn",
-                 "granian", "asgiref", "redis", "uvloop", "daf_drf"):
+    for name in (
+        "django",
+        "djangorestframework",
+        "adrf",
+        "django-ninja",
+        "uvicorn",
+        "gunicorn",
+        "granian",
+        "asgiref",
+        "redis",
+        "uvloop",
+        "daf_drf",
+    ):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -292,10 +392,13 @@ def table(results: list[Result]) -> str:
             ref_rows = by_case.get("unthrottled", {})
         else:
             ref_rows = {p: peers.get(ref_name) for p in peers}  # type: ignore[misc]
-        lines += [f"### {case_name}", "",
-                  "| peer | req/s | p50 ms | p99 ms | CPU µs/req | max threads | errors | "
-                  f"vs {ref_name} | vs DRF (gunicorn) | vs adrf | note |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"### {case_name}",
+            "",
+            "| peer | req/s | p50 ms | p99 ms | CPU µs/req | max threads | errors | "
+            f"vs {ref_name} | vs DRF (gunicorn) | vs adrf | note |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
         drf = peers.get("drf-gunicorn")
         adrf = peers.get("adrf")
         for peer, res in peers.items():
@@ -312,7 +415,9 @@ def table(results: list[Result]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 5)))
+    parser.add_argument(
+        "--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 5))
+    )
     parser.add_argument("--cases", default=os.environ.get("BENCH_CASES", ""))
     parser.add_argument("--peers", default=os.environ.get("BENCH_PEERS", ""))
     args = parser.parse_args()
@@ -325,12 +430,28 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="daf-bench-"))
     redis_port, upstream_port = free_port(), free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "bench.project.settings",
-           "BENCH_DB": str(workdir / "bench.sqlite3"),
-           "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "BENCH_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}"}
-    redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port),
-                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "bench.project.settings",
+        "BENCH_DB": str(workdir / "bench.sqlite3"),
+        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "BENCH_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
+    }
+    redis = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(redis_port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, env)
     results: list[Result] = []
     try:
@@ -347,22 +468,36 @@ def main() -> int:
                 except Exception as exc:  # a peer that cannot start is reported, not fatal
                     res = Result(case.name, peer, note=f"failed: {exc}"[:120])
                 results.append(res)
-                print(f"{case.name:12} {peer:18} {res.rps:9.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
-                      f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
-                      f"errors {res.errors} {res.note}", flush=True)
+                print(
+                    f"{case.name:12} {peer:18} {res.rps:9.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
+                    f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
+                    f"errors {res.errors} {res.note}",
+                    flush=True,
+                )
     finally:
         stop(upstream)
         redis.terminate()
         redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    meta = {"machine": machine(), "versions": versions(), "duration_s": args.duration,
-            "load": "wrk -t1, one server worker per peer unless noted (gunicorn gthread 8 threads)"}
-    (RESULTS / f"{stamp}.json").write_text(json.dumps(
-        {"meta": meta, "results": [asdict(r) for r in results]}, indent=2))
-    body = [f"# Load run {stamp}", "", f"- machine: {meta['machine']}",
-            f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
-            f"- {meta['load']}; {args.duration:g} s per run after a 1 s warm-up", "", table(results)]
+    meta = {
+        "machine": machine(),
+        "versions": versions(),
+        "duration_s": args.duration,
+        "load": "wrk -t1, one server worker per peer unless noted (gunicorn gthread 8 threads)",
+    }
+    (RESULTS / f"{stamp}.json").write_text(
+        json.dumps({"meta": meta, "results": [asdict(r) for r in results]}, indent=2)
+    )
+    body = [
+        f"# Load run {stamp}",
+        "",
+        f"- machine: {meta['machine']}",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
+        f"- {meta['load']}; {args.duration:g} s per run after a 1 s warm-up",
+        "",
+        table(results),
+    ]
     (RESULTS / f"{stamp}.md").write_text("\n".join(body))
     print(f"\nwrote bench/results/{stamp}.md")
     return 0

@@ -24,8 +24,13 @@ def seed() -> None:
     Item.objects.all().delete()
     publisher, _ = Publisher.objects.update_or_create(pk=1, defaults={"name": "Bench Press"})
     Item.objects.bulk_create(
-        Item(title=f"Item {i}", isbn=f"seed-{i:08d}", pages=100 + i, price=i % 90 + 0.5,
-             publisher=publisher)
+        Item(
+            title=f"Item {i}",
+            isbn=f"seed-{i:08d}",
+            pages=100 + i,
+            price=i % 90 + 0.5,
+            publisher=publisher,
+        )
         for i in range(1000)
     )
     user, _ = get_user_model().objects.get_or_create(username="bench")

@@ -28,7 +28,7 @@ LAG = 0.01
 CAP = 20
 
 
-class store_deadline:  # noqa: N801  (used like asyncio.timeout)
+class store_deadline:  # lower case: used like asyncio.timeout
     """`async with store_deadline(seconds):` bounds a store call; raises `TimeoutError`."""
 
     def __init__(self, timeout: float) -> None:
