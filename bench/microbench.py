@@ -154,8 +154,6 @@ def main() -> int:
     import tempfile
     from pathlib import Path
 
-    import uvloop
-
     from bench.run import ROOT, free_port, wait_port
 
     # Its own database and redis-server, like run.py, stopped by PID at the end.

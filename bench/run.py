@@ -26,7 +26,6 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -301,7 +300,7 @@ def run_one(case: Case, peer: str, env: dict[str, str], duration: float) -> Resu
                 "/dev/null",
                 "-w",
                 "%{http_code}",
-                *sum((["-H", f"{k}: {v}"] for k, v in case.headers.items()), []),
+                *[arg for k, v in case.headers.items() for arg in ("-H", f"{k}: {v}")],
                 *(["-X", "POST"] if case.script else []),
                 url,
             ],
@@ -406,8 +405,8 @@ def table(results: list[Result]) -> str:
             lines.append(
                 f"| {peer} | {res.rps:.0f} | {res.p50_ms} | {res.p99_ms} | {res.cpu_us_per_req} | "
                 f"{res.max_threads} | {res.errors} | {ratio(res.rps, ref.rps if ref else 0)} | "
-                f"{ratio(res.rps, drf.rps if drf else 0)} | {ratio(res.rps, adrf.rps if adrf else 0)}"
-                f" | {res.note} |"
+                f"{ratio(res.rps, drf.rps if drf else 0)} | "
+                f"{ratio(res.rps, adrf.rps if adrf else 0)} | {res.note} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

@@ -7,14 +7,13 @@ from typing import Any
 
 from rest_framework.response import Response
 
+from bench.project.common import AsyncHasClientHeader, HasClientHeader, fan_out
+from bench.project.models import Item
+from bench.project.serializers import ItemSerializer
 from daf_drf import generics
 from daf_drf.authentication import TokenAuthentication
 from daf_drf.throttling import AnonRateThrottle
 from daf_drf.views import APIView
-
-from bench.project.common import AsyncHasClientHeader, HasClientHeader, fan_out
-from bench.project.models import Item
-from bench.project.serializers import ItemSerializer
 
 
 class Hello(APIView):
