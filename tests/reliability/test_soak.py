@@ -60,11 +60,11 @@ def test_mixed_traffic_keeps_memory_and_files_flat(server: Server) -> None:
     asyncio.run(run())
     assert set(statuses) <= {200, "expected-400"}, statuses
     assert statuses[200] > 1000, statuses
-    # Footprint at the end of warm-up (traffic running, 64 connections open) against the end.
-    settled = [s for s in samples if warmup - 2 <= s[0] <= warmup] or samples[:1]
-    tail = [s for s in samples if s[0] >= SECONDS - 3]
-    rss_settled = max(rss for _, rss, _ in settled)
-    fds_settled = max(fds for _, _, fds in settled)
-    # Flat: within 10 % (plus 8 MiB of allocator noise) of the post-warm-up footprint.
-    assert max(rss for _, rss, _ in tail) <= rss_settled * 1.10 + 8 * 1024, samples
-    assert max(fds for _, _, fds in tail) <= fds_settled + 8, samples
+    # Flat: after warm-up nothing grows past the footprint warm-up already reached (the
+    # client's 64 keep-alive connections come and go, so a single sample is not a baseline).
+    warm = [sample for sample in samples if 1 <= sample[0] <= warmup] or samples[:1]
+    tail = [sample for sample in samples if sample[0] > warmup]
+    rss_warm = max(rss for _, rss, _ in warm)
+    fds_warm = max(fds for _, _, fds in warm)
+    assert max(rss for _, rss, _ in tail) <= rss_warm * 1.10 + 8 * 1024, samples
+    assert max(fds for _, _, fds in tail) <= fds_warm + 8, samples
