@@ -24,6 +24,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from rest_framework import permissions as drf_permissions
 from rest_framework.permissions import (
     AND,
     NOT,
@@ -31,9 +32,6 @@ from rest_framework.permissions import (
     SAFE_METHODS,
     AllowAny,
     BasePermission,
-    DjangoModelPermissions,
-    DjangoModelPermissionsOrAnonReadOnly,
-    DjangoObjectPermissions,
     IsAdminUser,
     IsAuthenticated,
     IsAuthenticatedOrReadOnly,
@@ -82,6 +80,29 @@ def _operator(permission: Any, name: str) -> str | None:
     if isinstance(permission, AND):
         return "and"
     return "or" if isinstance(permission, OR) else "not"
+
+
+class _AwaitedQuerysetMixin:
+    # DRF's model permissions read the model from `view.get_queryset()`, which for an
+    # `async def get_queryset` is a coroutine (`'coroutine' object has no attribute 'model'`,
+    # a 500). These checks may query, so they run in a worker thread, where it can be awaited.
+    def _queryset(self, view: Any) -> Any:
+        queryset = super()._queryset(view)  # type: ignore[misc]
+        return resolve_sync(queryset, what=f"{type(view).__qualname__}.get_queryset")
+
+
+class DjangoModelPermissions(_AwaitedQuerysetMixin, drf_permissions.DjangoModelPermissions):
+    """DRF's `DjangoModelPermissions`; the view's `get_queryset` may be `async def`."""
+
+
+class DjangoModelPermissionsOrAnonReadOnly(
+    _AwaitedQuerysetMixin, drf_permissions.DjangoModelPermissionsOrAnonReadOnly
+):
+    """DRF's `DjangoModelPermissionsOrAnonReadOnly`; `get_queryset` may be `async def`."""
+
+
+class DjangoObjectPermissions(_AwaitedQuerysetMixin, drf_permissions.DjangoObjectPermissions):
+    """DRF's `DjangoObjectPermissions`; the view's `get_queryset` may be `async def`."""
 
 
 # --- on the event loop -------------------------------------------------------------------------

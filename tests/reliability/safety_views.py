@@ -27,7 +27,15 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from daf_drf import authentication, permissions, throttling, viewsets
-from daf_drf.decorators import action
+from daf_drf.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+    throttle_scope,
+)
+from daf_drf.hooks import inline_safe
 from daf_drf.serializers import ais_valid
 from daf_drf.tasks import TaskStatusView, enqueue_response, task_status_urlpatterns
 from daf_drf.views import APIView
@@ -146,7 +154,7 @@ def _auth_view(auth: str, perm: str) -> Any:
     return Guarded.as_view()
 
 
-# --- throttles -------------------------------------------------------------------------------------
+# --- throttles -----------------------------------------------------------------------------------
 
 RATES = {"anon": "2/min", "user": "2/min", "sweep": "2/min", "project": "2/min"}
 
@@ -242,7 +250,7 @@ def _throttle_view(name: str, throttle: type) -> Any:
     return Throttled.as_view()
 
 
-# --- exception handlers ----------------------------------------------------------------------------
+# --- exception handlers --------------------------------------------------------------------------
 
 
 def sync_audit_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -328,7 +336,7 @@ class Crash(APIView):
         raise ValueError("an unhandled error")
 
 
-# --- generic views and viewsets --------------------------------------------------------------------
+# --- generic views and viewsets ------------------------------------------------------------------
 
 
 class NotLockedPermission(permissions.BasePermission):
@@ -391,7 +399,7 @@ router = DefaultRouter()
 router.register("books", BookViewSet, basename="sweep-book")
 router.register("abooks", AsyncHookBookViewSet, basename="sweep-abook")
 
-# --- tasks -------------------------------------------------------------------------------------------
+# --- tasks ---------------------------------------------------------------------------------------
 
 
 class EnqueueAdd(APIView):
@@ -406,7 +414,18 @@ class SweepTaskStatusView(TaskStatusView):
     authentication_classes = AUTHENTICATORS["all"]
 
 
-# --- the negative controls ---------------------------------------------------------------------------
+@api_view(["GET", "POST"])
+@authentication_classes(AUTHENTICATORS["all"])
+@permission_classes(PERMISSIONS["composite"])
+@throttle_classes([SweepScoped])
+@throttle_scope("sweep")
+async def whoami(request: Any) -> Response:
+    """An `@api_view` function view with every authenticator, the composite and a throttle."""
+    user = await request.auser()
+    return Response({"user": user.username, "books": await Book.objects.acount()})
+
+
+# --- the negative controls -----------------------------------------------------------------------
 
 
 class UnsafeView(APIView):
@@ -431,6 +450,22 @@ class SwallowingUnsafeView(APIView):
         return Response({"users": count})
 
 
+@inline_safe
+class MisclassifiedPermission(permissions.BasePermission):
+    """Declared pure but queries the ORM: daf_drf runs it inline, on the loop."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return bool(User.objects.filter(pk=request.user.pk).exists())
+
+
+class MisclassifiedHookView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [MisclassifiedPermission]
+
+    async def get(self, request: Any) -> Response:
+        return Response({})
+
+
 urlpatterns = [
     *(
         path(f"auth/{auth}/{perm}/", _auth_view(auth, perm))
@@ -453,4 +488,6 @@ urlpatterns = [
     *task_status_urlpatterns("tasks/", SweepTaskStatusView),
     path("unsafe/", UnsafeView.as_view()),
     path("unsafe-swallowed/", SwallowingUnsafeView.as_view()),
+    path("unsafe-inline-hook/", MisclassifiedHookView.as_view()),
+    path("api-view/", whoami),
 ]
