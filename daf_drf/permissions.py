@@ -24,7 +24,6 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from rest_framework import permissions as drf_permissions
 from rest_framework.permissions import (
     AND,
     NOT,
@@ -32,6 +31,9 @@ from rest_framework.permissions import (
     SAFE_METHODS,
     AllowAny,
     BasePermission,
+    DjangoModelPermissions,
+    DjangoModelPermissionsOrAnonReadOnly,
+    DjangoObjectPermissions,
     IsAdminUser,
     IsAuthenticated,
     IsAuthenticatedOrReadOnly,
@@ -82,27 +84,27 @@ def _operator(permission: Any, name: str) -> str | None:
     return "or" if isinstance(permission, OR) else "not"
 
 
-class _AwaitedQuerysetMixin:
-    # DRF's model permissions read the model from `view.get_queryset()`, which for an
-    # `async def get_queryset` is a coroutine (`'coroutine' object has no attribute 'model'`,
-    # a 500). These checks may query, so they run in a worker thread, where it can be awaited.
-    def _queryset(self, view: Any) -> Any:
-        queryset = super()._queryset(view)  # type: ignore[misc]
-        return resolve_sync(queryset, what=f"{type(view).__qualname__}.get_queryset")
+def _await_view_queryset(permission: Any) -> None:
+    """
+    Let DRF's model permissions work with an `async def get_queryset`.
 
+    `DjangoModelPermissions` and its subclasses read the model from `view.get_queryset()`,
+    which is then a coroutine (`'coroutine' object has no attribute 'model'`: a 500). They may
+    query, so they run in a worker thread, where the coroutine can be awaited: wrap this
+    instance's `_queryset` to do that (instances are made per request by `get_permissions()`;
+    the wrapper is idempotent for shared ones).
+    """
+    if not isinstance(permission, DjangoModelPermissions):
+        return
+    drf_queryset = permission._queryset
+    if getattr(drf_queryset, "awaits_queryset", False):
+        return
 
-class DjangoModelPermissions(_AwaitedQuerysetMixin, drf_permissions.DjangoModelPermissions):
-    """DRF's `DjangoModelPermissions`; the view's `get_queryset` may be `async def`."""
+    def _queryset(view: Any) -> Any:
+        return resolve_sync(drf_queryset(view), what=f"{type(view).__qualname__}.get_queryset")
 
-
-class DjangoModelPermissionsOrAnonReadOnly(
-    _AwaitedQuerysetMixin, drf_permissions.DjangoModelPermissionsOrAnonReadOnly
-):
-    """DRF's `DjangoModelPermissionsOrAnonReadOnly`; `get_queryset` may be `async def`."""
-
-
-class DjangoObjectPermissions(_AwaitedQuerysetMixin, drf_permissions.DjangoObjectPermissions):
-    """DRF's `DjangoObjectPermissions`; the view's `get_queryset` may be `async def`."""
+    _queryset.awaits_queryset = True  # type: ignore[attr-defined]
+    permission._queryset = _queryset  # type: ignore[method-assign]
 
 
 # --- on the event loop -------------------------------------------------------------------------
@@ -147,6 +149,7 @@ async def ahas_object_permission(permission: Any, request: Any, view: Any, obj: 
 
 
 async def _acall(permission: Any, method: Any, request: Any, *args: Any) -> bool:
+    _await_view_queryset(permission)
     try:
         result = await call_hook(permission, method, request, *args)
     except UserNotLoaded:
@@ -235,6 +238,7 @@ def _sync_method(permission: Any, name: str) -> Any:
 
 def _resolve(permission: Any, method: Any, *args: Any) -> bool:
     what = f"{type(permission).__name__}.{getattr(method, '__name__', 'has_permission')}"
+    _await_view_queryset(permission)
     result = method(*args)
     while inspect.isawaitable(result):
         result = resolve_sync(result, what=what)

@@ -19,6 +19,7 @@ from django.urls import include, path
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import authentication as drf_authentication
 from rest_framework import exceptions, serializers
+from rest_framework import permissions as drf_permissions
 from rest_framework import throttling as drf_throttling
 from rest_framework import views as drf_views
 from rest_framework.filters import OrderingFilter, SearchFilter
@@ -395,9 +396,21 @@ class AsyncHookBookViewSet(BookViewSet):
         await instance.adelete()
 
 
+class DrfPermissionBookViewSet(AsyncHookBookViewSet):
+    """Async hooks with `DjangoModelPermissions` imported from DRF itself."""
+
+    permission_classes = [
+        permissions.IsAuthenticated,
+        drf_permissions.DjangoModelPermissions,
+        NotLockedPermission,
+        NotArchivedPermission,
+    ]
+
+
 router = DefaultRouter()
 router.register("books", BookViewSet, basename="sweep-book")
 router.register("abooks", AsyncHookBookViewSet, basename="sweep-abook")
+router.register("drfbooks", DrfPermissionBookViewSet, basename="sweep-drfbook")
 
 # --- tasks ---------------------------------------------------------------------------------------
 
