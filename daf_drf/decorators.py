@@ -18,19 +18,17 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rest_framework.decorators import (  # type: ignore[attr-defined]
-    _check_decorator_order,
+from rest_framework import decorators as drf_decorators
+from rest_framework.decorators import (
     action,
     authentication_classes,
-    content_negotiation_class,
-    metadata_class,
     parser_classes,
     permission_classes,
     renderer_classes,
     schema,
     throttle_classes,
-    versioning_class,
 )
+from rest_framework.views import APIView as DRFAPIView
 
 from daf_drf.views import APIView
 
@@ -49,19 +47,42 @@ __all__ = [
     "versioning_class",
 ]
 
-try:
-    from rest_framework.decorators import throttle_scope  # DRF >= 3.18
-except ImportError:  # pragma: no cover - DRF 3.16 / 3.17
 
-    def throttle_scope(scope: str) -> Callable[[Any], Any]:  # type: ignore[misc]
-        """Set `throttle_scope` on a function view, for `ScopedRateThrottle`."""
+def _check_order(func: Any, decorator_name: str) -> None:
+    """Raise `TypeError` if a policy decorator sits above `@api_view` (DRF >= 3.17's check)."""
+    if hasattr(func, "cls") and issubclass(func.cls, DRFAPIView):
+        raise TypeError(
+            f"@{decorator_name} must come after (below) the @api_view decorator. "
+            "The correct order is:\n\n"
+            "    @api_view(['GET'])\n"
+            f"    @{decorator_name}(...)\n"
+            "    def my_view(request):\n"
+            "        ..."
+        )
 
+
+def _policy(attribute: str) -> Callable[[Any], Callable[[Any], Any]]:
+    def policy(value: Any) -> Callable[[Any], Any]:
         def decorator(func: Any) -> Any:
-            _check_decorator_order(func, "throttle_scope")
-            func.throttle_scope = scope
+            _check_order(func, attribute)
+            setattr(func, attribute, value)
             return func
 
         return decorator
+
+    policy.__name__ = policy.__qualname__ = attribute
+    policy.__doc__ = f"Set `{attribute}` on a function view (DRF's decorator, for DRF < 3.17)."
+    return policy
+
+
+# DRF 3.16 lacks these decorators; DRF 3.17 added them, DRF 3.18 added `throttle_scope`. Use
+# DRF's own where it has them, so that its decorator-order check and behaviour apply.
+content_negotiation_class = getattr(
+    drf_decorators, "content_negotiation_class", _policy("content_negotiation_class")
+)
+metadata_class = getattr(drf_decorators, "metadata_class", _policy("metadata_class"))
+versioning_class = getattr(drf_decorators, "versioning_class", _policy("versioning_class"))
+throttle_scope = getattr(drf_decorators, "throttle_scope", _policy("throttle_scope"))
 
 
 _POLICIES = (
