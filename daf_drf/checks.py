@@ -6,6 +6,7 @@ System checks with stable ids, run at startup (`manage.py check`, `runserver`, `
 | `daf_drf.E001` | error | `DAF_DRF` is not a dict or names an unknown setting |
 | `daf_drf.E002` | error | `THROTTLE_FAILURE` is not `"open"` or `"closed"` |
 | `daf_drf.E003` | error | `EXCEPTION_HANDLER` cannot be imported |
+| `daf_drf.E005` | error | `EXCEPTION_HANDLER` is async while DRF views are routed |
 | `daf_drf.E004` | error | an `INLINE_HOOKS` entry cannot be imported |
 
 The throttling, tasks and ASGI modules add their own ids; `docs/` lists them all.
@@ -97,3 +98,40 @@ def check_exception_handler(app_configs: Any = None, **kwargs: Any) -> list[Chec
             )
         ]
     return []
+
+
+@register()
+def check_async_exception_handler(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """An async `EXCEPTION_HANDLER` turns every error on a view DRF still serves into a 500."""
+    import inspect
+
+    from rest_framework import views as drf_views
+    from rest_framework.settings import api_settings
+
+    from daf_drf.permission_checks import _drf_views
+
+    try:
+        handler = api_settings.EXCEPTION_HANDLER
+    except ImportError:
+        return []  # daf_drf.E003
+    if not inspect.iscoroutinefunction(handler):
+        return []
+    routes = [
+        f"/{route}"
+        for route, cls, _ in _drf_views()
+        if cls.handle_exception is drf_views.APIView.handle_exception
+        and cls.get_exception_handler is drf_views.APIView.get_exception_handler
+    ]
+    if not routes:
+        return []
+    shown = ", ".join(routes[:3]) + (f" and {len(routes) - 3} more" if len(routes) > 3 else "")
+    return [
+        Error(
+            f'REST_FRAMEWORK["EXCEPTION_HANDLER"] is async, but views served by DRF ({shown}) '
+            "call it synchronously: every error they raise would become a 500.",
+            hint="Use rest_framework.views.exception_handler (daf_drf views run it inline, "
+            "without a thread hop) or daf_drf.exceptions.problem_details_handler until every "
+            "view is a daf_drf view.",
+            id="daf_drf.E005",
+        )
+    ]

@@ -35,6 +35,8 @@ from rest_framework.exceptions import (
 )
 from rest_framework.response import Response
 
+from daf_drf.hooks import inline_safe
+
 __all__ = [
     "APIException",
     "AuthenticationFailed",
@@ -89,11 +91,17 @@ async def exception_handler(exc: Exception, context: dict[str, Any]) -> Response
     `Retry-After`), and returns `None` for exceptions DRF does not handle, so that they
     propagate as in DRF. DRF's handler touches only the exception and, for rollback,
     connections already open on this thread, so it is called inline.
+
+    Only daf_drf views can await it. In a project where some views are still DRF's, keep
+    `rest_framework.views.exception_handler` (daf_drf runs it inline, without a thread hop)
+    or use `problem_details_handler`: system check `daf_drf.E005` reports an async
+    `EXCEPTION_HANDLER` while DRF views are routed.
     """
     return drf_views.exception_handler(exc, context)
 
 
-async def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+@inline_safe  # pure: daf_drf views call it on the loop, DRF views call it as usual
+def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """
     An opt-in exception handler answering RFC 9457 problem details.
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.core import checks
 from django.test import override_settings
 
-from daf_drf.checks import check_exception_handler, check_settings
+from daf_drf.checks import (
+    check_async_exception_handler,
+    check_exception_handler,
+    check_settings,
+)
 
 
 def ids(messages: list[checks.CheckMessage]) -> list[str]:
@@ -61,6 +65,30 @@ def test_an_exception_handler_that_cannot_be_imported_is_e003() -> None:
 @override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": "daf_drf.exceptions.exception_handler"})
 def test_an_async_exception_handler_passes() -> None:
     assert check_exception_handler() == []
+
+
+ASYNC_HANDLER = {"EXCEPTION_HANDLER": "daf_drf.exceptions.exception_handler"}
+
+
+@override_settings(REST_FRAMEWORK=ASYNC_HANDLER, ROOT_URLCONF="tests.checks_urls.mixed")
+def test_an_async_exception_handler_with_drf_views_routed_is_e005() -> None:
+    (message,) = check_async_exception_handler()
+    assert message.id == "daf_drf.E005"
+    assert "/legacy/" in message.msg
+    assert "/new/" not in message.msg
+
+
+@override_settings(REST_FRAMEWORK=ASYNC_HANDLER, ROOT_URLCONF="tests.checks_urls.migrated")
+def test_an_async_exception_handler_in_a_fully_migrated_project_passes() -> None:
+    assert check_async_exception_handler() == []
+
+
+@override_settings(
+    REST_FRAMEWORK={"EXCEPTION_HANDLER": "daf_drf.exceptions.problem_details_handler"},
+    ROOT_URLCONF="tests.checks_urls.mixed",
+)
+def test_problem_details_serves_drf_views_too() -> None:
+    assert check_async_exception_handler() == []
 
 
 @override_settings(DAF_DRF={"THROTTLE_FAILURE": "sometimes"})

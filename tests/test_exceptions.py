@@ -342,3 +342,30 @@ class ProblemDetailsTests(SimpleTestCase):
     async def test_html_clients_get_the_browsable_api_not_a_mislabelled_body(self) -> None:
         response = await self.async_client.get("/problem/", headers={"Accept": "text/html"})
         assert response["Content-Type"].startswith("text/html")
+
+
+class DRFProblemView(drf_views.APIView):
+    """A view still on DRF, answering with daf_drf's problem details handler."""
+
+    authentication_classes: list[Any] = []
+
+    def get_exception_handler(self) -> Any:
+        return problem_details_handler
+
+    def get(self, request: Any) -> Response:
+        raise exceptions.NotFound("No such order.")
+
+
+urlpatterns += [path("drf-problem/", DRFProblemView.as_view())]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+class ProblemDetailsOnDRFViewsTests(SimpleTestCase):
+    async def test_a_view_still_on_drf_answers_problem_details(self) -> None:
+        response = await self.async_client.get(
+            "/drf-problem/", headers={"accept": "application/json"}
+        )
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["detail"] == "No such order."
+        assert response.json()["code"] == "not_found"
