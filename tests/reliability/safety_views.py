@@ -76,6 +76,23 @@ class AsyncOrmAuthentication(drf_authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Unknown async user.") from None
 
 
+class ExpiringTokenAuthentication(authentication.TokenAuthentication):
+    """daf_drf's token authentication with a project's sync, ORM-reading credential check."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        user, token = super().authenticate_credentials(key)
+        if Author.objects.filter(name=f"expired:{user.username}").exists():
+            raise exceptions.AuthenticationFailed("Token has expired.")
+        return (user, token)
+
+
+class CsrfExemptSessionAuthentication(authentication.SessionAuthentication):
+    """daf_drf's session authentication with DRF's CSRF-exempt idiom."""
+
+    def enforce_csrf(self, request: Any) -> None:
+        return
+
+
 AUTHENTICATORS: dict[str, list[type]] = {
     "session": [authentication.SessionAuthentication],
     "token": [authentication.TokenAuthentication],
@@ -83,6 +100,8 @@ AUTHENTICATORS: dict[str, list[type]] = {
     "drf_session": [drf_authentication.SessionAuthentication],
     "drf_token": [drf_authentication.TokenAuthentication],
     "drf_basic": [drf_authentication.BasicAuthentication],
+    "token_override": [ExpiringTokenAuthentication],
+    "session_csrf_exempt": [CsrfExemptSessionAuthentication],
     "sync_orm": [SyncOrmAuthentication],
     "async_orm": [AsyncOrmAuthentication],
     # Every authenticator in one list: an anonymous request runs each of them.
@@ -463,6 +482,81 @@ class SwallowingUnsafeView(APIView):
         return Response({"users": count})
 
 
+# --- views written for DRF: sync overrides of dispatch steps ----------------------------------
+
+
+class _Overridden(APIView):
+    authentication_classes = [authentication.TokenAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+
+    async def get(self, request: Any) -> Response:
+        user = await request.auser()
+        return Response({"user": user.username})
+
+
+class SyncInitialView(_Overridden):
+    permission_classes = [SyncEditorPermission]
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        AuditEntry.objects.create(message="initial")
+
+
+class SyncCheckPermissionsView(_Overridden):
+    # An async permission reached through a sync override: awaited from its thread.
+    permission_classes = [AsyncEditorPermission]
+
+    def check_permissions(self, request: Any) -> None:
+        AuditEntry.objects.create(message="check_permissions")
+        super().check_permissions(request)
+
+
+class SyncCheckThrottlesView(_Overridden):
+    permission_classes: list[Any] = []
+    throttle_classes = [SweepAnon]
+
+    def check_throttles(self, request: Any) -> None:
+        AuditEntry.objects.create(message="check_throttles")
+        super().check_throttles(request)
+
+
+class SyncHandleExceptionView(_Overridden):
+    async def get(self, request: Any) -> Response:
+        raise exceptions.NotFound()
+
+    def handle_exception(self, exc: Exception) -> Any:
+        AuditEntry.objects.create(message="handle_exception")
+        return super().handle_exception(exc)
+
+
+class SyncPerformAuthenticationView(_Overridden):
+    def perform_authentication(self, request: Any) -> None:
+        AuditEntry.objects.create(message="perform_authentication")
+        request.user  # noqa: B018 - DRF's body: authenticate now, in this thread
+
+
+class LazyAuthenticationView(_Overridden):
+    # DRF's lazy-authentication idiom: the permission's read of request.user authenticates.
+    def perform_authentication(self, request: Any) -> None:
+        pass
+
+
+class SyncOptionsView(_Overridden):
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        return Response({"books": Book.objects.count()})
+
+
+OVERRIDE_VIEWS = {
+    "initial": SyncInitialView,
+    "check-permissions": SyncCheckPermissionsView,
+    "check-throttles": SyncCheckThrottlesView,
+    "handle-exception": SyncHandleExceptionView,
+    "perform-authentication": SyncPerformAuthenticationView,
+    "lazy-authentication": LazyAuthenticationView,
+    "options": SyncOptionsView,
+}
+
+
 @inline_safe
 class MisclassifiedPermission(permissions.BasePermission):
     """Declared pure but queries the ORM: daf_drf runs it inline, on the loop."""
@@ -503,4 +597,5 @@ urlpatterns = [
     path("unsafe-swallowed/", SwallowingUnsafeView.as_view()),
     path("unsafe-inline-hook/", MisclassifiedHookView.as_view()),
     path("api-view/", whoami),
+    *(path(f"override/{name}/", view.as_view()) for name, view in OVERRIDE_VIEWS.items()),
 ]
