@@ -127,8 +127,11 @@ async def gather_checks(n: int) -> list[bool]:
 def test_1000_concurrent_async_checks_admit_exactly_100_twenty_runs_in_a_row(
     clean_redis: str, settings: Any
 ) -> None:
-    settings.DAF_DRF = {"THROTTLE_STORE": clean_redis, "THROTTLE_TIMEOUT": 10.0,
-                        "THROTTLE_FAILURE": "closed"}
+    settings.DAF_DRF = {
+        "THROTTLE_STORE": clean_redis,
+        "THROTTLE_TIMEOUT": 10.0,
+        "THROTTLE_FAILURE": "closed",
+    }
     client = raw(clean_redis)
     for _run in range(20):
         client.flushall()
@@ -140,8 +143,11 @@ def test_1000_concurrent_async_checks_admit_exactly_100_twenty_runs_in_a_row(
 def test_sync_threads_and_async_callers_on_one_key_admit_exactly_the_limit(
     clean_redis: str, settings: Any
 ) -> None:
-    settings.DAF_DRF = {"THROTTLE_STORE": clean_redis, "THROTTLE_TIMEOUT": 10.0,
-                        "THROTTLE_FAILURE": "closed"}
+    settings.DAF_DRF = {
+        "THROTTLE_STORE": clean_redis,
+        "THROTTLE_TIMEOUT": 10.0,
+        "THROTTLE_FAILURE": "closed",
+    }
     threads_results: list[bool] = []
     start = threading.Barrier(9)
 
@@ -341,9 +347,21 @@ def test_an_exhausted_sync_pool_is_an_outage_not_an_error(black_hole: BlackHole)
 
 def start_redis(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port",
-         str(port), "--save", "", "--appendonly", "no", "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -391,8 +409,12 @@ def test_an_outage_is_logged_once_and_the_recovery_once(caplog: pytest.LogCaptur
 
 def test_sentinel_url_names_nodes_service_and_db() -> None:
     nodes, service, db, auth = _sentinel_parts("redis+sentinel://:pw@s1:26379,s2:26380/main/2")
-    assert (nodes, service, db, auth) == ([("s1", 26379), ("s2", 26380)], "main", 2,
-                                          {"password": "pw"})
+    assert (nodes, service, db, auth) == (
+        [("s1", 26379), ("s2", 26380)],
+        "main",
+        2,
+        {"password": "pw"},
+    )
 
 
 def test_passwords_never_reach_the_logs() -> None:
@@ -401,16 +423,16 @@ def test_passwords_never_reach_the_logs() -> None:
 
 # --- end to end: two uvicorn workers, one limit -----------------------------------------------
 
-E2E_SETTINGS = '''
+E2E_SETTINGS = """
 from tests.settings import *  # noqa: F403
 
 ROOT_URLCONF = "e2e_urls"
 MIDDLEWARE = ["e2e_urls.pid_middleware"]
 DAF_DRF = {{"THROTTLE_STORE": {url!r}, "THROTTLE_TIMEOUT": 10.0, "THROTTLE_FAILURE": "closed"}}
 REST_FRAMEWORK = {{"DEFAULT_AUTHENTICATION_CLASSES": [], "NUM_PROXIES": 0}}
-'''
+"""
 
-E2E_URLS = '''
+E2E_URLS = """
 import os
 
 from django.http import HttpResponse
@@ -457,13 +479,13 @@ def pid_middleware(get_response):
 
 urlpatterns = [path("drf/", DrfView.as_view()), path("daf/", DafView.as_view()),
                path("ready/", ready)]
-'''
+"""
 
-E2E_ASGI = '''
+E2E_ASGI = """
 from django.core.asgi import get_asgi_application
 
 application = get_asgi_application()
-'''
+"""
 
 
 @pytest.mark.e2e
@@ -479,12 +501,30 @@ def test_two_uvicorn_workers_and_500_clients_admit_exactly_the_limit(
     (tmp_path / "e2e_urls.py").write_text(E2E_URLS)
     (tmp_path / "e2e_asgi.py").write_text(E2E_ASGI)
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "e2e_settings",
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "e2e_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()]),
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "e2e_asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "e2e_asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -527,10 +567,15 @@ def sentinel_url(clean_redis: str, tmp_path: Any) -> Iterator[str]:
     master_port = int(clean_redis.rsplit(":", 1)[1].split("/")[0])
     port = free_port()
     conf = tmp_path / "sentinel.conf"
-    conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
-                    f"sentinel monitor main 127.0.0.1 {master_port} 1\n")
-    proc = subprocess.Popen([shutil.which("redis-server") or "redis-server", str(conf),
-                             "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"sentinel monitor main 127.0.0.1 {master_port} 1\n"
+    )
+    proc = subprocess.Popen(
+        [shutil.which("redis-server") or "redis-server", str(conf), "--sentinel"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(port)
         yield f"redis+sentinel://127.0.0.1:{port}/main/0"
@@ -548,17 +593,45 @@ def cluster_url(tmp_path: Any) -> Iterator[str]:
     procs = []
     try:
         for port in ports:
-            procs.append(subprocess.Popen(
-                [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port",
-                 str(port), "--cluster-enabled", "yes", "--cluster-config-file",
-                 f"nodes-{port}.conf", "--dir", str(tmp_path), "--save", "", "--appendonly",
-                 "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        shutil.which("redis-server") or "redis-server",
+                        "--bind",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        f"nodes-{port}.conf",
+                        "--dir",
+                        str(tmp_path),
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         for port in ports:
             wait_for(port)
         subprocess.run(
-            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
-             "--cluster-replicas", "0", "--cluster-yes"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{p}" for p in ports),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
         )
         deadline = time.monotonic() + 20
         node = redis.Redis(port=ports[0])
@@ -590,8 +663,9 @@ def exactness_on(url: str) -> tuple[list[bool], list[bool]]:
         sync = [store.hit(f"{{user:{i % 7}}}", 3, 60, None).allowed for i in range(35)]
 
         async def checks() -> list[bool]:
-            decisions = await asyncio.gather(*(store.ahit("shared", 10, 60, None)
-                                               for _ in range(50)))
+            decisions = await asyncio.gather(
+                *(store.ahit("shared", 10, 60, None) for _ in range(50))
+            )
             return [d.allowed for d in decisions]
 
         return sync, asyncio.run(checks())
@@ -615,9 +689,19 @@ def test_cluster_url_routes_each_check_to_its_slot(cluster_url: str) -> None:
 def test_unix_socket_url(tmp_path: Any) -> None:
     path = tmp_path / "redis.sock"
     proc = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--port", "0", "--unixsocket",
-         str(path), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(path),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10
@@ -630,3 +714,28 @@ def test_unix_socket_url(tmp_path: Any) -> None:
         stop_redis(proc)
     assert sync.count(True) == 21
     assert concurrent.count(True) == 10
+
+
+def test_a_closed_event_loop_is_not_kept_alive_by_the_store(clean_redis: str) -> None:
+    # WSGI and Django's sync test client run each request in a new loop: the store must not
+    # keep every loop (and its client) it has seen.
+    import weakref
+
+    from asgiref.sync import async_to_sync
+
+    store = RedisStore(clean_redis, timeout=5.0, pool_size=5, key_prefix="test:")
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    async def check() -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        await store.ahit("loops", 100, 60, None)
+
+    try:
+        for _ in range(5):
+            async_to_sync(check)()
+        gc.collect()
+        assert len(store._clients) == 0
+        assert len(store._gates) == 0
+        assert all(ref() is None for ref in loops)
+    finally:
+        store.close()

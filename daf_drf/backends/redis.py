@@ -12,7 +12,8 @@ import asyncio
 import hashlib
 import threading
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -58,13 +59,15 @@ def _decode(reply: Any) -> Decision:
     )
 
 
-async def _close_with_loop(client: Any) -> AsyncIterator[None]:
+async def _close_with_loop(client: Any, forget: Callable[[], None]) -> AsyncIterator[None]:
     # An async generator the loop knows about: `asyncio.run()` (and asgiref, uvicorn,
     # pytest-asyncio) close it in `shutdown_asyncgens()` while the loop still runs, which is
-    # the last moment this loop's sockets can be closed cleanly.
+    # the last moment this loop's sockets can be closed cleanly. `forget` drops the store's
+    # per-loop entries: they refer to the loop, so a weak mapping alone would keep it alive.
     try:
         yield
     finally:
+        forget()
         await client.aclose()
         for helper in getattr(client, "daf_drf_helpers", ()):
             await helper.aclose()
@@ -117,7 +120,7 @@ class RedisStore:
             weakref.WeakKeyDictionary()
         )
         self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[Any, Any, asyncio.Future[None]]
+            asyncio.AbstractEventLoop, tuple[Any, Any, asyncio.Future[None] | None]
         ] = weakref.WeakKeyDictionary()
 
     # --- the check ---------------------------------------------------------------------
@@ -194,9 +197,10 @@ class RedisStore:
             client = _make_client(
                 self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
             )
-            closer = _close_with_loop(client)
-            ready = loop.create_future()
-            self._clients[loop] = entry = (client, closer, ready)
+            closer = _close_with_loop(client, partial(self._forget, loop))
+            ready: asyncio.Future[None] = loop.create_future()
+            entry = (client, closer, ready)
+            self._clients[loop] = entry
             await closer.__anext__()
             try:
                 if isinstance(client, aredis.cluster.RedisCluster):
@@ -204,9 +208,16 @@ class RedisStore:
                     await client.initialize()
             finally:
                 ready.set_result(None)
-        elif not entry[2].done():
+                if self._clients.get(loop) is entry:
+                    self._clients[loop] = (client, closer, None)  # the future holds the loop
+            return client
+        if entry[2] is not None and not entry[2].done():
             await asyncio.shield(entry[2])
         return entry[0]
+
+    def _forget(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._clients.pop(loop, None)
+        self._gates.pop(loop, None)
 
     def _gate(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -217,9 +228,9 @@ class RedisStore:
 
     async def aclose(self) -> None:
         """Close the running loop's client now (it is otherwise closed with the loop)."""
-        entry = self._clients.pop(asyncio.get_running_loop(), None)
+        entry = self._clients.get(asyncio.get_running_loop())
         if entry is not None:
-            await entry[1].aclose()
+            await entry[1].aclose()  # runs `_forget` for this loop
 
     def close(self) -> None:
         """Close the sync client's connections."""
