@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 from daf_drf.backends import get_store
 from tests.asgi_client import ASGIResult
 from tests.models import AuditEntry, Author
-from tests.reliability import safety_views as sv
+from tests.reliability import safety_hooks as hooks
 from tests.reliability.safety_sweep import (
     CSRF_SECRET,
     Case,
@@ -53,9 +53,9 @@ def expected_status(auth: str, identity: str, perm: str, method: str) -> int:
 
 async def auth_permission(sweep: Sweep, fx: Fixtures) -> None:
     cases = []
-    for auth in sv.AUTHENTICATORS:
+    for auth in hooks.AUTHENTICATORS:
         for identity in IDENTITIES:
-            for perm in sv.PERMISSIONS:
+            for perm in hooks.PERMISSIONS:
                 for method in METHODS:
                     status = expected_status(auth, identity, perm, method)
                     check = None
@@ -93,7 +93,7 @@ async def csrf(sweep: Sweep, fx: Fixtures) -> None:
             else json_is(detail="CSRF Failed: CSRF cookie not set."),
         )
         for auth in (*CSRF_CHECKED, "session_csrf_exempt")
-        for perm in sv.PERMISSIONS
+        for perm in hooks.PERMISSIONS
     ]
     await sweep.run("csrf", cases)
 
@@ -103,7 +103,7 @@ async def csrf_in_session(sweep: Sweep, fx: Fixtures) -> None:
     cookie = [("cookie", f"sessionid={fx.sessions['alice']}")]
     cases = []
     for auth in CSRF_CHECKED:
-        for perm in sv.PERMISSIONS:
+        for perm in hooks.PERMISSIONS:
             path = f"/auth/{auth}/{perm}/"
             cases += [
                 Case(f"{auth}/{perm}/POST, CSRF in the session", "POST", path, 201,
@@ -231,7 +231,7 @@ async def throttles(sweep: Sweep, redis_url: str) -> None:
         with override_settings(DAF_DRF={"THROTTLE_STORE": url, "THROTTLE_FAILURE": "closed"}):
             cases: list[Case] = []
             first = index + 1
-            for name in sv.THROTTLES:
+            for name in hooks.THROTTLES:
                 index += 1
                 cases += _burst(f"{name}@{store}", f"/throttle/{name}/", await _client(name, index))
             # A VIP (found by the project throttle's sync ORM query) is never throttled.
@@ -247,13 +247,13 @@ async def throttles(sweep: Sweep, redis_url: str) -> None:
             stored = await _stored(store, f"throttle_anon_{_address(first)}", redis_url)
             expect(stored == 2, f"{store} holds {stored} requests for the anon client, not 2")
             if store == "redis":
-                await sv.SweepAnon().get_store().aclose()
+                await hooks.SweepAnon().get_store().aclose()
 
 
 async def project_throttles(sweep: Sweep) -> None:
     """Throttles written for DRF (LocMem and a DatabaseCache), and an async ORM throttle."""
     cases: list[Case] = []
-    for index, name in enumerate(sv.CACHE_ONLY_THROTTLES, start=1):
+    for index, name in enumerate(hooks.CACHE_ONLY_THROTTLES, start=1):
         cases += _burst(name, f"/throttle/{name}/", [("x-forwarded-for", f"10.7.0.{index}")])
     await Author.objects.acreate(name="blocked:10.6.0.2")
     cases += [
@@ -299,7 +299,7 @@ def _error_check(handler: str, status: int) -> Callable[[ASGIResult], None] | No
 
 
 async def exception_handlers(sweep: Sweep) -> None:
-    for handler, dotted in sv.EXCEPTION_HANDLERS.items():
+    for handler, dotted in hooks.EXCEPTION_HANDLERS.items():
         with override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": dotted}):
             before = await AuditEntry.objects.acount()
             cases = [
@@ -416,14 +416,14 @@ async def tasks(sweep: Sweep, fx: Fixtures) -> None:
 
 
 PLANNED = {
-    "auth x permission": len(sv.AUTHENTICATORS) * len(IDENTITIES) * len(sv.PERMISSIONS) * 2,
-    "csrf": (len(CSRF_CHECKED) + 1) * len(sv.PERMISSIONS),
-    "csrf in session": 2 * len(CSRF_CHECKED) * len(sv.PERMISSIONS),
+    "auth x permission": len(hooks.AUTHENTICATORS) * len(IDENTITIES) * len(hooks.PERMISSIONS) * 2,
+    "csrf": (len(CSRF_CHECKED) + 1) * len(hooks.PERMISSIONS),
+    "csrf in session": 2 * len(CSRF_CHECKED) * len(hooks.PERMISSIONS),
     "api_view": 6,
     "view overrides": 12,
-    "throttle x store": len(THROTTLE_STORES) * (len(sv.THROTTLES) + 1) * BURST,
-    "project throttles": len(sv.CACHE_ONLY_THROTTLES) * BURST + 2,
-    "exception handler x error": len(sv.EXCEPTION_HANDLERS) * len(ERROR_PATHS),
+    "throttle x store": len(THROTTLE_STORES) * (len(hooks.THROTTLES) + 1) * BURST,
+    "project throttles": len(hooks.CACHE_ONLY_THROTTLES) * BURST + 2,
+    "exception handler x error": len(hooks.EXCEPTION_HANDLERS) * len(ERROR_PATHS),
     "generic views": len(VIEWSETS) * VIEWSET_CASES,
     "tasks": 2 * len(TASK_CREDENTIALS) + 3,
 }

@@ -28,7 +28,7 @@ from rest_framework.authtoken.models import Token
 
 from tests.asgi_client import ASGIResult, asgi_request
 from tests.models import Author, Book, Review
-from tests.reliability import safety_views as sv
+from tests.reliability import safety_hooks as hooks
 
 ENV = "DJANGO_ALLOW_ASYNC_UNSAFE"
 CSRF_SECRET = "SweepCsrfSecret0123456789abcdefg"  # 32 characters: an unmasked CSRF secret
@@ -238,7 +238,7 @@ class Fixtures:
 def create_fixtures() -> Fixtures:
     """Two users (alice: an editor with the Book permissions; bob: neither), their tokens
     and logged-in database sessions (holding the CSRF secret too), six books, two reviews."""
-    editors = Group.objects.create(name=sv.EDITORS)
+    editors = Group.objects.create(name=hooks.EDITORS)
     alice = User.objects.create_user("alice", password=PASSWORDS["alice"])
     alice.groups.add(editors)
     codenames = ["add_book", "change_book", "delete_book", "view_book"]

@@ -48,7 +48,7 @@ from daf_drf._tasks_compat import TASKS_MODULE
 from daf_drf.backends import get_store
 from tests._asgi_client import run_on_fresh_loop
 from tests.reliability import safety_cases as cases
-from tests.reliability import safety_views as sv
+from tests.reliability import safety_hooks as hooks
 from tests.reliability.safety_sweep import (
     ENV,
     Case,
@@ -282,7 +282,7 @@ class TestTheDetector(SweepEnvironment, TestCase):
         case = Case("dead store", "GET", "/throttle/anon/", 200, [("x-forwarded-for", "10.5.0.1")])
         with self.settings(DAF_DRF=dead):
             result, problems, _ = await self.outcome(case)
-            await sv.SweepAnon().get_store().aclose()
+            await hooks.SweepAnon().get_store().aclose()
         assert result.status == 429
         assert problems == [f"status 429, expected 200: {result.body.decode()}"]
 
