@@ -20,7 +20,6 @@ from daf_drf import authentication, permissions, throttling
 from daf_drf.hooks import inline_safe
 from tests.models import AuditEntry, Author
 
-
 # --- authenticators -------------------------------------------------------------------------------
 
 
