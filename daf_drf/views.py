@@ -308,32 +308,39 @@ class APIView(drf_views.APIView):
         The async twin of `handle_exception`: the 401-vs-403 rule, then `EXCEPTION_HANDLER`
         (read per call, like DRF) awaited if async, inline if pure, else in one thread hop.
         """
+        self._set_authenticate_header(exc)
+        handler = _keep_outer_transaction(self.get_exception_handler())
+        context = self.get_exception_handler_context()
+        # An error before authentication (406, a versioning 404) reaches a handler that may
+        # read `request.user`: authenticate then, as DRF's lazy `request.user` would.
+        response = await self._alazy(
+            self.request,  # type: ignore[arg-type]
+            call_hook,
+            None,
+            handler,
+            exc,
+            context,
+        )
+        if response is None:
+            self.raise_uncaught_exception(exc)
+        response.exception = True
+        return response  # type: ignore[no-any-return]
+
+    def _set_authenticate_header(self, exc: Exception) -> None:
+        # DRF's 401-vs-403 rule: 401 with the first authenticator's header, else 403.
         if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
             auth_header = self.get_authenticate_header(self.request)
             if auth_header:
                 exc.auth_header = auth_header  # type: ignore[union-attr]
             else:
                 exc.status_code = 403
-
-        handler = self.get_exception_handler()
-        context = self.get_exception_handler_context()
-        response = await call_hook(None, _keep_outer_transaction(handler), exc, context)
-        if response is None:
-            self.raise_uncaught_exception(exc)
-        response.exception = True
-        return response  # type: ignore[no-any-return]
 
     # --- DRF's sync call sites ---------------------------------------------------------------
 
     def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
         # DRF's `handle_exception`, for a subclass's sync override that calls `super()` (it
         # runs in a worker thread): an async `EXCEPTION_HANDLER` is awaited there.
-        if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
-            auth_header = self.get_authenticate_header(self.request)
-            if auth_header:
-                exc.auth_header = auth_header  # type: ignore[union-attr]
-            else:
-                exc.status_code = 403
+        self._set_authenticate_header(exc)
         handler = _keep_outer_transaction(self.get_exception_handler())
         response = resolve_sync(
             handler(exc, self.get_exception_handler_context()), what="EXCEPTION_HANDLER"
@@ -374,7 +381,10 @@ class APIView(drf_views.APIView):
             except HookNotAwaitable:
                 allowed = False
             if not allowed:
-                durations.append(resolve_sync(throttle.wait(), what="wait"))
+                try:
+                    durations.append(resolve_sync(throttle.wait(), what="wait"))
+                except HookNotAwaitable:  # an async `wait` on the loop thread: no wait known
+                    durations.append(None)
         if durations:
             valid = [d for d in durations if d is not None]
             self.throttled(request, max(valid, default=None))  # type: ignore[arg-type]

@@ -369,3 +369,36 @@ class ProblemDetailsOnDRFViewsTests(SimpleTestCase):
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["detail"] == "No such order."
         assert response.json()["code"] == "not_found"
+
+
+async def user_reading_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """A project's async handler that records who hit the error."""
+    response = drf_views.exception_handler(exc, context)
+    if response is not None:
+        response["X-User"] = str(context["request"].user)
+    return response
+
+
+class NegotiationFailureView(APIView):
+    renderer_classes = [JSONRenderer]
+
+    def get_exception_handler(self) -> Any:
+        return user_reading_handler
+
+    async def get(self, request: Any) -> Response:
+        return Response({})
+
+
+urlpatterns += [path("not-acceptable/", NegotiationFailureView.as_view())]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+class HandlerBeforeAuthenticationTests(SimpleTestCase):
+    async def test_a_handler_reading_the_user_before_authentication_answers_like_drf(
+        self,
+    ) -> None:
+        # Negotiation fails before authentication: DRF's lazy `request.user` authenticates
+        # when the handler reads it; daf_drf does the same instead of raising UserNotLoaded.
+        response = await self.async_client.get("/not-acceptable/", headers={"accept": "text/xml"})
+        assert response.status_code == 406
+        assert response["X-User"] == "AnonymousUser"
