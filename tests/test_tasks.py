@@ -189,6 +189,15 @@ class ImmediateBackendTests(TaskViewTestCase):
         location = (await self.post("/add/", {"a": 2, "b": 3}))["Location"]
         assert (await self.get(location, self.bob_auth)).status_code == 404
 
+    async def test_an_overridden_permission_may_query_the_orm(self) -> None:
+        # The override runs by the hook rule (a thread hop), never on the loop.
+        task_id = (await self.post("/add/", {"a": 2, "b": 3})).json()["id"]
+        assert (await self.get(f"/staff-tasks/{task_id}/", self.bob_auth)).status_code == 404
+        await User.objects.filter(pk=self.bob.pk).aupdate(is_staff=True)
+        response = await self.get(f"/staff-tasks/{task_id}/", self.bob_auth)
+        assert response.status_code == 200
+        assert response.json()["result"] == 5
+
 
 @override_settings(ROOT_URLCONF="tests.tasks_project.urls", TASKS=NATIVE)
 class NativeAsyncBackendTests(TaskViewTestCase):

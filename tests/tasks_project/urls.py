@@ -8,4 +8,5 @@ urlpatterns = [
     path("explode/", views.ExplodeView.as_view()),
     path("echo-datetime/", views.EchoWithDatetimeView.as_view()),
     *task_status_urlpatterns(view=views.TokenTaskStatusView),
+    path("staff-tasks/<str:task_id>/", views.StaffSharedTaskStatusView.as_view()),
 ]
