@@ -134,6 +134,25 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
     _cache_store: CacheStore | None = None
     _store_down = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The built-in `get_cache_key`s are pure only with DRF's `get_ident`. A subclass that
+        # overrides `get_ident` (a GeoIP file, a lookup) must not inherit the "pure" mark, or
+        # its I/O would run on the loop: give it an unmarked `get_cache_key`, which the hook
+        # rule runs in a thread hop, unless its `get_ident` is itself marked `inline_safe`.
+        key, ident = cls.get_cache_key, cls.get_ident
+        if (
+            "get_cache_key" not in vars(cls)
+            and getattr(key, "inline_safe", False) is True
+            and ident is not drf_throttling.BaseThrottle.get_ident
+            and getattr(ident, "inline_safe", False) is not True
+        ):
+
+            def get_cache_key(self: Any, request: Any, view: Any) -> str | None:
+                return key(self, request, view)  # type: ignore[no-any-return]
+
+            cls.get_cache_key = get_cache_key  # type: ignore[method-assign]
+
     def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:  # type: ignore[override]
         return parse_rate(rate, getattr(self, "scope", None))
 

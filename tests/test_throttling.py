@@ -254,8 +254,9 @@ class ThrottlingBehaviour:
         for _ in range(3):
             await self.get("min")
         response = await self.get("min")
-        assert response.json() == {"detail": "Request was throttled. Expected available in 60 "
-                                   "seconds."}
+        assert response.json() == {
+            "detail": "Request was throttled. Expected available in 60 seconds."
+        }
 
     async def test_non_time_throttle_denies_without_retry_after(self) -> None:
         if hasattr(NonTimeThrottle, "called"):
@@ -438,14 +439,38 @@ class TestSimpleRateThrottleUnit(SimpleTestCase):
 # --- rates ----------------------------------------------------------------------------------
 
 ACCEPTED_RATES = {
-    "3/s": (3, 1), "3/sec": (3, 1), "3/second": (3, 1), "3/seconds": (3, 1),
-    "10/m": (10, 60), "10/min": (10, 60), "10/minute": (10, 60), "10/mins": (10, 60),
-    "5/h": (5, 3600), "5/hour": (5, 3600), "5/hr": (5, 3600), "5/hours": (5, 3600),
-    "100/d": (100, 86400), "100/day": (100, 86400), "100/days": (100, 86400),
+    "3/s": (3, 1),
+    "3/sec": (3, 1),
+    "3/second": (3, 1),
+    "3/seconds": (3, 1),
+    "10/m": (10, 60),
+    "10/min": (10, 60),
+    "10/minute": (10, 60),
+    "10/mins": (10, 60),
+    "5/h": (5, 3600),
+    "5/hour": (5, 3600),
+    "5/hr": (5, 3600),
+    "5/hours": (5, 3600),
+    "100/d": (100, 86400),
+    "100/day": (100, 86400),
+    "100/days": (100, 86400),
     "0/s": (0, 1),
 }
-REJECTED_RATES = ["10/month", "10/mango", "10/x", "-5/m", "ten/m", "10/", "10", "3/S", "3/ s",
-                  "3/10s", " 3/s", "3/s ", "3.5/s"]
+REJECTED_RATES = [
+    "10/month",
+    "10/mango",
+    "10/x",
+    "-5/m",
+    "ten/m",
+    "10/",
+    "10",
+    "3/S",
+    "3/ s",
+    "3/10s",
+    " 3/s",
+    "3/s ",
+    "3.5/s",
+]
 
 
 @pytest.mark.parametrize(("rate", "expected"), ACCEPTED_RATES.items())
@@ -532,8 +557,11 @@ def loop_view(name: str, throttles: tuple[type, ...]) -> None:
         LOOP_THREADS.append(threading.get_ident())
         await daf_views.APIView.ainitial(self, request, *args, **kwargs)
 
-    view = type(f"Loop{name}", (daf_views.APIView,),
-                {"throttle_classes": throttles, "get": get, "ainitial": initial_marker})
+    view = type(
+        f"Loop{name}",
+        (daf_views.APIView,),
+        {"throttle_classes": throttles, "get": get, "ainitial": initial_marker},
+    )
     urlpatterns.append(path(f"daf/{name}/", view.as_view()))
 
 
@@ -665,8 +693,12 @@ class OutageBehaviour:
 
     async def get_with(self, failure: str) -> Any:
         set_throttle_timer((User3MinRateThrottle,), 0)
-        settings = {"THROTTLE_STORE": self.store_url, "THROTTLE_FAILURE": failure,
-                    "THROTTLE_TIMEOUT": 0.2, "THROTTLE_FAILURE_RETRY_AFTER": 7}
+        settings = {
+            "THROTTLE_STORE": self.store_url,
+            "THROTTLE_FAILURE": failure,
+            "THROTTLE_TIMEOUT": 0.2,
+            "THROTTLE_FAILURE_RETRY_AFTER": 7,
+        }
         with override_settings(DAF_DRF=settings):
             return await self.get("min")
 
@@ -698,8 +730,12 @@ class TestOutageOfASharedDjangoCache(ThrottleTestCase):
         from tests.test_backends_redis import free_port
 
         set_throttle_timer((User3MinRateThrottle,), 0)
-        dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                            "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+        dead = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            }
+        }
         for side in ("drf", "daf"):
             for failure, expected in (("open", 200), ("closed", 429)):
                 # DRF's `cache` attribute is a proxy to caches["default"]: it follows CACHES.
@@ -712,8 +748,14 @@ def test_public_names_are_pinned() -> None:
     from daf_drf import throttling
 
     assert sorted(throttling.__all__) == [
-        "AnonRateThrottle", "BaseThrottle", "RateLimitHeadersMiddleware", "ScopedRateThrottle",
-        "SimpleRateThrottle", "UserRateThrottle", "parse_rate", "rate_problem",
+        "AnonRateThrottle",
+        "BaseThrottle",
+        "RateLimitHeadersMiddleware",
+        "ScopedRateThrottle",
+        "SimpleRateThrottle",
+        "UserRateThrottle",
+        "parse_rate",
+        "rate_problem",
     ]
 
 
@@ -722,8 +764,13 @@ def test_classes_are_drfs_classes() -> None:
 
     from daf_drf import throttling
 
-    for name in ("BaseThrottle", "SimpleRateThrottle", "AnonRateThrottle", "UserRateThrottle",
-                 "ScopedRateThrottle"):
+    for name in (
+        "BaseThrottle",
+        "SimpleRateThrottle",
+        "AnonRateThrottle",
+        "UserRateThrottle",
+        "ScopedRateThrottle",
+    ):
         assert issubclass(getattr(throttling, name), getattr(drf_throttling, name))
 
 
@@ -758,3 +805,23 @@ def test_one_throttle_instance_checked_again_reads_the_store_again() -> None:
 
     assert asyncio.run(three()) == [True, True, False]
     assert caches["default"].get("reused") == [0.0, 0.0]
+
+
+def test_a_subclass_with_its_own_get_ident_loses_the_pure_mark() -> None:
+    # Its `get_ident` may do I/O (a GeoIP file, a lookup): the hook rule must run it in a
+    # thread, not inline on the loop.
+    from daf_drf.hooks import inline_safe, is_inline_safe
+    from daf_drf.throttling import AnonRateThrottle as DafAnon
+
+    class ByCountry(DafAnon):
+        def get_ident(self, request: Any) -> str:
+            return "country-from-a-geoip-file"
+
+    class ByHeader(DafAnon):
+        @inline_safe
+        def get_ident(self, request: Any) -> str:
+            return str(request.headers.get("x-client", ""))
+
+    assert is_inline_safe(DafAnon(), DafAnon().get_cache_key)
+    assert not is_inline_safe(ByCountry(), ByCountry().get_cache_key)
+    assert is_inline_safe(ByHeader(), ByHeader().get_cache_key)
