@@ -5,9 +5,10 @@ Which Django handler code `daf_drf.asgi` was written against, checked at startup
 that method across Django versions) and runs some of Django's signal receivers on the event
 loop. Both are correct only for the Django code they were read from, so every function whose
 body the fast path relies on is fingerprinted: its tokens without comments, whitespace or
-line breaks, hashed. A Django release that changes any of them fails loudly with
-`ImproperlyConfigured` (and the system check `daf_drf.E050`) instead of serving requests
-through a copy that no longer matches Django.
+line breaks, hashed. On a Django release that changes any of them, `get_asgi_application()`
+logs an error and serves with Django's stock handler (system check `daf_drf.W050`), and
+constructing the entry directly raises `ImproperlyConfigured`: requests never run through a
+copy that no longer matches Django.
 """
 
 from __future__ import annotations
@@ -144,6 +145,6 @@ def verify() -> str:
             "daf_drf.asgi cannot serve requests on this Django: "
             + "; ".join(issues)
             + ". Use django.core.asgi.get_asgi_application() until daf_drf supports it "
-            "(daf_drf.E050)."
+            "(daf_drf.W050)."
         )
     return variant

@@ -32,7 +32,7 @@ import asgiref
 import django
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.core import signals
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers import asgi as django_asgi
 from django.http.response import HttpResponseBase
@@ -249,30 +249,42 @@ def _pool_problem(size: Any) -> tuple[str, str] | None:
     return None
 
 
-def get_asgi_application(*, thread_pool_size: int | None = None) -> ASGIHandler:
+def get_asgi_application(
+    *, thread_pool_size: int | None = None
+) -> ASGIHandler | django_asgi.ASGIHandler:
     """
     Set Django up and return daf_drf's `ASGIHandler` (the drop-in for
     `django.core.asgi.get_asgi_application`).
 
-    Raises `ImproperlyConfigured` if the installed Django changed the handler code this entry
-    was written against (`daf_drf.E050`), or if the thread pool setting is invalid.
+    If the installed Django changed the handler code this entry was written against, it logs
+    an error and returns Django's stock `ASGIHandler` instead (`daf_drf.W050`): a Django patch
+    release must never stop a deployment, and the stock handler is always correct, only
+    slower. Raises `ImproperlyConfigured` if the thread pool setting is invalid.
     """
     django.setup(set_prefix=False)
+    variant, issues = _asgi_compat.problems()
+    if issues or variant is None:
+        logger.error(
+            "daf_drf.asgi: %s. Serving with Django's stock ASGIHandler until daf_drf "
+            "supports this Django release (daf_drf.W050).",
+            "; ".join(issues) or f"Django {django.get_version()} is not supported",
+        )
+        return django_asgi.ASGIHandler()
     return ASGIHandler(thread_pool_size=thread_pool_size)
 
 
 @register()
 def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """daf_drf.E050-E052: the entry can run on this Django and asgiref, with these settings."""
+    """daf_drf.W050, E051, E052: the entry can run on this Django and asgiref, with these settings."""
     messages: list[CheckMessage] = []
     _variant, issues = _asgi_compat.problems()
     for issue in issues:
         messages.append(
-            Error(
+            Warning(
                 issue,
-                hint="Use django.core.asgi.get_asgi_application() until daf_drf supports "
-                "this Django version.",
-                id="daf_drf.E050",
+                hint="daf_drf.asgi.get_asgi_application() serves with Django's stock "
+                "ASGIHandler on this Django version: correct, without the inline fast path.",
+                id="daf_drf.W050",
             )
         )
     problem = _pool_problem(daf_settings.ASGI_THREAD_POOL_SIZE)
