@@ -275,7 +275,7 @@ def get_asgi_application(
 
 @register()
 def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """daf_drf.W050, E051, E052: the entry can run on this Django and asgiref, with these settings."""
+    """daf_drf.W050, E051, E052: the entry can run on this Django and asgiref, as configured."""
     messages: list[CheckMessage] = []
     _variant, issues = _asgi_compat.problems()
     for issue in issues:
