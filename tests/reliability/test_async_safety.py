@@ -160,6 +160,9 @@ class TestSweepThroughDjangosASGIHandler(SweepEnvironment, TestCase):
     async def test_enqueue_response_and_the_task_status_view(self) -> None:
         await self.check(lambda s: cases.tasks(s, self.fx))
 
+    async def test_the_browsable_api(self) -> None:
+        await self.check(lambda s: cases.browsable_api(s, self.fx))
+
 
 # --- through daf_drf's ASGI entry, on a server's event loop thread -------------------------------
 
@@ -237,6 +240,10 @@ class TestSweepThroughDafDrfsASGIEntry(SweepEnvironment, TransactionTestCase):
     def test_enqueue_response_and_the_task_status_view(self) -> None:
         with self.settings(MIDDLEWARE=SESSION_MIDDLEWARE):
             self.check(lambda s: cases.tasks(s, self.fx))
+
+    def test_the_browsable_api(self) -> None:
+        with self.settings(MIDDLEWARE=SESSION_MIDDLEWARE):
+            self.check(lambda s: cases.browsable_api(s, self.fx))
 
 
 # --- negative controls: the detector and the judge catch what they must --------------------------
