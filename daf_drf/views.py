@@ -3,14 +3,15 @@
 
 Migrating a view is an import swap and `async def` handlers:
 
+    from daf_drf.serializers import adata
     from daf_drf.views import APIView
 
     class OrderList(APIView):
         permission_classes = [IsAuthenticated]
 
         async def get(self, request):
-            orders = [o async for o in Order.objects.filter(owner=request.user)]
-            return Response(OrderSerializer(orders, many=True).data)
+            orders = Order.objects.filter(owner=request.user)
+            return Response(await adata(OrderSerializer(orders, many=True)))
 """
 
 from __future__ import annotations
