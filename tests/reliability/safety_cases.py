@@ -422,6 +422,37 @@ async def browsable_api(sweep: Sweep, fx: Fixtures) -> None:
     await sweep.run("browsable API", cases)
 
 
+async def serializers_and_transactions(sweep: Sweep, fx: Fixtures) -> None:
+    """`adata`/`ais_valid`/`asave` (functions and `AsyncSerializerMixin`), async model
+    attributes, and `daf_drf.transaction.atomic` committing and rolling back."""
+    alice = [("authorization", f"Token {fx.tokens['alice']}")]
+    author = await Author.objects.aget(name="Ursula")
+    url = f"/authors/{author.pk}/rename/"
+
+    def listed(r: ASGIResult) -> None:
+        rows = r.json()
+        expect([row["book_title"] for row in rows] == ["Book 1", "Book 1"], rows)
+        expect([row["label"] for row in rows] == ["****", "*****"], rows)
+
+    before = await AuditEntry.objects.acount()
+    cases = [
+        Case("adata, async attributes", "GET", "/reviews/", 200, alice, check=listed),
+        Case("mixin: ais_valid, asave, adata", "POST", "/reviews/", 201, alice,
+             {"book": fx.books["b2"], "stars": 3},
+             check=json_is(book_title="Book 2", label="***")),
+        Case("mixin: invalid", "POST", "/reviews/", 400, alice, {"stars": 3}),
+        Case("functions: ais_valid, asave, adata", "POST", "/plain-reviews/", 201, alice,
+             {"book": fx.books["b3"], "stars": 1}, check=json_is(stars=1)),
+        Case("atomic, committed", "POST", url, 200, alice, {"name": "Ursula K."},
+             check=json_is(count=1)),
+        Case("atomic, rolled back", "POST", url, 400, alice, {"name": "Nobody", "fail": True}),
+    ]  # fmt: skip
+    await sweep.run("serializers and transactions", cases)
+    # The committed block wrote its row, the rolled-back one nothing (nor the rename).
+    expect(await AuditEntry.objects.acount() - before == 1, "atomic audit rows")
+    expect(not await Author.objects.filter(name="Nobody").aexists(), "rename not rolled back")
+
+
 # --- tasks ---------------------------------------------------------------------------------------
 
 TASK_CREDENTIALS = ("token", "session", "basic", "sync_orm", "async_orm")
@@ -461,6 +492,7 @@ PLANNED = {
     "exception handler x error": len(hooks.EXCEPTION_HANDLERS) * len(ERROR_PATHS),
     "generic views": len(VIEWSETS) * VIEWSET_CASES,
     "tasks": 2 * len(TASK_CREDENTIALS) + 3,
+    "serializers and transactions": 6,
     "browsable API": 4 * len(hooks.PERMISSIONS) + 4,
 }
 """Cases per family, per ASGI application the sweep runs through."""

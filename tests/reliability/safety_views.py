@@ -30,10 +30,11 @@ from daf_drf.decorators import (
     throttle_classes,
     throttle_scope,
 )
-from daf_drf.serializers import ais_valid
+from daf_drf.serializers import AsyncSerializerMixin, adata, ais_valid, asave
 from daf_drf.tasks import TaskStatusView, enqueue_response, task_status_urlpatterns
+from daf_drf.transaction import atomic
 from daf_drf.views import APIView
-from tests.models import AuditEntry, Book
+from tests.models import AuditEntry, Author, Book, Review
 from tests.reliability.safety_hooks import (
     AUTHENTICATORS,
     CACHE_ONLY_THROTTLES,
@@ -331,6 +332,75 @@ class MisclassifiedHookView(APIView):
         return Response({})
 
 
+# --- serializer helpers and transactions -------------------------------------------------------
+
+
+class ReviewSerializer(AsyncSerializerMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    # A typed field over an async model property (awaited, then converted, on the loop) and
+    # an async model method as a read-only field.
+    book_title = serializers.CharField(source="abook_title", read_only=True)
+    label = serializers.ReadOnlyField(source="astars_label")
+
+    class Meta:
+        model = Review
+        fields = ["id", "book", "stars", "book_title", "label"]
+
+
+class Reviews(APIView):
+    authentication_classes = [authentication.TokenAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+
+    async def get(self, request: Any) -> Response:
+        reviews = [r async for r in Review.objects.order_by("id")]
+        return Response(await adata(ReviewSerializer(reviews, many=True)))
+
+    async def post(self, request: Any) -> Response:
+        serializer = ReviewSerializer(data=request.data)
+        await serializer.ais_valid(raise_exception=True)
+        await serializer.asave()
+        return Response(await serializer.adata(), status=201)
+
+
+class PlainReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Review
+        fields = ["id", "book", "stars"]
+
+
+class PlainReviews(APIView):
+    """The function helpers on a plain DRF serializer."""
+
+    authentication_classes = [authentication.TokenAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+
+    async def post(self, request: Any) -> Response:
+        serializer = PlainReviewSerializer(data=request.data)
+        await ais_valid(serializer, raise_exception=True)
+        await asave(serializer)
+        return Response(await adata(serializer), status=201)
+
+
+@atomic
+def _rename_author(pk: int, name: str, fail: bool) -> int:
+    Author.objects.filter(pk=pk).update(name=name)
+    AuditEntry.objects.create(message=f"renamed {pk}")
+    if fail:
+        raise exceptions.ValidationError({"name": ["rolled back"]})
+    return Author.objects.filter(name=name).count()
+
+
+class RenameAuthor(APIView):
+    """`daf_drf.transaction.atomic`: one hop, one transaction; an error rolls it back."""
+
+    authentication_classes = [authentication.TokenAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+
+    async def post(self, request: Any, pk: int) -> Response:
+        fail = bool(request.data.get("fail"))
+        count = await _rename_author(pk, request.data["name"], fail)
+        return Response({"count": count})
+
+
 urlpatterns = [
     *(
         path(f"auth/{auth}/{perm}/", _auth_view(auth, perm))
@@ -355,5 +425,8 @@ urlpatterns = [
     path("unsafe-swallowed/", SwallowingUnsafeView.as_view()),
     path("unsafe-inline-hook/", MisclassifiedHookView.as_view()),
     path("api-view/", whoami),
+    path("reviews/", Reviews.as_view()),
+    path("plain-reviews/", PlainReviews.as_view()),
+    path("authors/<int:pk>/rename/", RenameAuthor.as_view()),
     *(path(f"override/{name}/", view.as_view()) for name, view in OVERRIDE_VIEWS.items()),
 ]

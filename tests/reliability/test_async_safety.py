@@ -163,6 +163,9 @@ class TestSweepThroughDjangosASGIHandler(SweepEnvironment, TestCase):
     async def test_the_browsable_api(self) -> None:
         await self.check(lambda s: cases.browsable_api(s, self.fx))
 
+    async def test_serializer_helpers_and_transactions(self) -> None:
+        await self.check(lambda s: cases.serializers_and_transactions(s, self.fx))
+
 
 # --- through daf_drf's ASGI entry, on a server's event loop thread -------------------------------
 
@@ -244,6 +247,9 @@ class TestSweepThroughDafDrfsASGIEntry(SweepEnvironment, TransactionTestCase):
     def test_the_browsable_api(self) -> None:
         with self.settings(MIDDLEWARE=SESSION_MIDDLEWARE):
             self.check(lambda s: cases.browsable_api(s, self.fx))
+
+    def test_serializer_helpers_and_transactions(self) -> None:
+        self.check(lambda s: cases.serializers_and_transactions(s, self.fx))
 
 
 # --- negative controls: the detector and the judge catch what they must --------------------------
