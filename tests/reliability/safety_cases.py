@@ -177,9 +177,15 @@ async def overrides(sweep: Sweep, fx: Fixtures) -> None:
 # --- throttles x stores --------------------------------------------------------------------------
 
 
-def _burst(label: str, path: str, headers: list[tuple[str, str]]) -> list[Case]:
+def _burst(
+    label: str, path: str, headers: list[tuple[str, str]], *, ratelimit: bool = False
+) -> list[Case]:
     def retry_after(result: ASGIResult) -> None:
         expect(int(result.headers["retry-after"]) >= 1, result.headers)
+
+    def remaining(n: int) -> Callable[[ASGIResult], None]:
+        # daf_drf's opt-in RateLimit headers (RateLimitHeadersMiddleware), on admitted ones.
+        return lambda r: expect(f";r={1 - n};" in r.headers.get("ratelimit", ""), r.headers)
 
     return [
         Case(
@@ -188,7 +194,7 @@ def _burst(label: str, path: str, headers: list[tuple[str, str]]) -> list[Case]:
             path=path,
             status=429 if n == BURST - 1 else 200,
             headers=headers,
-            check=retry_after if n == BURST - 1 else None,
+            check=retry_after if n == BURST - 1 else remaining(n) if ratelimit else None,
         )
         for n in range(BURST)
     ]
@@ -228,12 +234,18 @@ async def throttles(sweep: Sweep, redis_url: str) -> None:
     index = 0
     for store in THROTTLE_STORES:
         url = urls.get(store, redis_url)
-        with override_settings(DAF_DRF={"THROTTLE_STORE": url, "THROTTLE_FAILURE": "closed"}):
+        settings = {
+            "THROTTLE_STORE": url,
+            "THROTTLE_FAILURE": "closed",
+            "THROTTLE_RATELIMIT_HEADERS": True,
+        }
+        with override_settings(DAF_DRF=settings):
             cases: list[Case] = []
             first = index + 1
             for name in hooks.THROTTLES:
                 index += 1
-                cases += _burst(f"{name}@{store}", f"/throttle/{name}/", await _client(name, index))
+                client = await _client(name, index)
+                cases += _burst(f"{name}@{store}", f"/throttle/{name}/", client, ratelimit=True)
             # A VIP (found by the project throttle's sync ORM query) is never throttled.
             index += 1
             await Author.objects.acreate(name=f"vip:{_address(index)}")

@@ -60,8 +60,16 @@ from tests.reliability.safety_sweep import (
     serve,
 )
 
+RATELIMIT_MIDDLEWARE = "daf_drf.throttling.RateLimitHeadersMiddleware"
+SESSION_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    RATELIMIT_MIDDLEWARE,
+]
+
 SWEEP_SETTINGS = override_settings(
     ROOT_URLCONF="tests.reliability.safety_views",
+    MIDDLEWARE=SESSION_MIDDLEWARE,
     DEBUG=False,
     PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     CACHES={
@@ -170,14 +178,9 @@ class TestSweepThroughDjangosASGIHandler(SweepEnvironment, TestCase):
 # --- through daf_drf's ASGI entry, on a server's event loop thread -------------------------------
 
 
-SESSION_MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-]
-
-
+# Outermost, so that it wins over SWEEP_SETTINGS' MIDDLEWARE.
+@override_settings(MIDDLEWARE=[RATELIMIT_MIDDLEWARE])
 @SWEEP_SETTINGS
-@override_settings(MIDDLEWARE=[])
 class TestSweepThroughDafDrfsASGIEntry(SweepEnvironment, TransactionTestCase):
     """
     As a server runs it: a fresh loop thread (no `async_to_sync` caller), Django's
