@@ -85,7 +85,7 @@ SWEEP_SETTINGS = override_settings(
 )
 
 # Cases run per ASGI application and family, for the summary at the end of the module.
-CASES_RUN: dict[str, dict[str, int]] = {"django": {}, "daf_drf": {}}
+CASES_RUN: dict[str, dict[str, int]] = {"django": {}, "daf_drf": {}, "daf_drf pool": {}}
 
 
 class SweepEnvironment(SimpleTestCase):
@@ -196,10 +196,13 @@ class TestSweepThroughDafDrfsASGIEntry(SweepEnvironment, TransactionTestCase):
         super().setUp()
         self.fx = create_fixtures()
 
+    entry = "daf_drf"
+    thread_pool_size: int | None = None
+
     def check(self, family: Callable[[Sweep], Awaitable[None]]) -> daf_asgi.ASGIHandler:
         assert ENV not in os.environ
-        app = daf_asgi.get_asgi_application()
-        sweep = Sweep(app, own_connections=True, counts=CASES_RUN["daf_drf"])
+        app = daf_asgi.get_asgi_application(thread_pool_size=self.thread_pool_size)
+        sweep = Sweep(app, own_connections=True, counts=CASES_RUN[self.entry])
         run_on_fresh_loop(family, sweep)
         sweep.raise_failures()
         return app
@@ -253,6 +256,13 @@ class TestSweepThroughDafDrfsASGIEntry(SweepEnvironment, TransactionTestCase):
 
     def test_serializer_helpers_and_transactions(self) -> None:
         self.check(lambda s: cases.serializers_and_transactions(s, self.fx))
+
+
+class TestSweepThroughDafDrfsASGIEntryWithAThreadPool(TestSweepThroughDafDrfsASGIEntry):
+    """The same with `ASGI_THREAD_POOL_SIZE`: sync work runs on long-lived pooled threads."""
+
+    entry = "daf_drf pool"
+    thread_pool_size = 2
 
 
 # --- negative controls: the detector and the judge catch what they must --------------------------
@@ -321,11 +331,11 @@ class TestSweepSummary(SimpleTestCase):
         for app, counts in CASES_RUN.items():
             for family, count in counts.items():
                 assert count == cases.PLANNED[family], (app, family, count)
-        planned = 2 * sum(cases.PLANNED.values())
+        planned = len(CASES_RUN) * sum(cases.PLANNED.values())
         ran = sum(sum(counts.values()) for counts in CASES_RUN.values())
+        per_entry = ", ".join(f"{app}: {sum(c.values())}" for app, c in CASES_RUN.items())
         print(
-            f"\nasync-safety sweep: {ran} of {planned} planned (path x combination) cases ran "
-            f"with {ENV} unset (Django's ASGIHandler: {sum(CASES_RUN['django'].values())}, "
-            f"daf_drf.asgi: {sum(CASES_RUN['daf_drf'].values())})"
+            f"\nasync-safety sweep: {ran} of {planned} planned requests (path x combination x "
+            f"ASGI entry) ran with {ENV} unset ({per_entry})"
         )
-        assert planned >= 1000
+        assert planned >= 1500
