@@ -4,8 +4,8 @@ Reliability item 8: no `SynchronousOnlyOperation` on any documented path.
 One systematic sweep with `DJANGO_ALLOW_ASYNC_UNSAFE` removed from the environment, every
 request sent as a server sends it (scope, receive, send) through Django's real `ASGIHandler`
 inside `TestCase` async test methods, and again through daf_drf's own ASGI entry
-(`daf_drf.asgi`) on a fresh event loop thread, as under uvicorn, with committed data
-(`TransactionTestCase`). The families (see `safety_cases.py`):
+(`daf_drf.asgi`, with and without its thread pool) on a fresh event loop thread, as under
+uvicorn, with committed data (`TransactionTestCase`). The families (see `safety_cases.py`):
 
 - authenticators (daf_drf's Session with a database session and CSRF, Token, Basic, their
   subclasses with sync overrides, DRF's own three, a project's sync ORM authenticator, an
