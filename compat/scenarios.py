@@ -10,11 +10,14 @@ and its daf_drf twin; `compat/test_intermediate.py` against the half-migrated pr
 
 from __future__ import annotations
 
+import rest_framework
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from compat.project.drf_app.models import Label, Project, Ticket
 from compat.runner import Scenario, delete, get, head, options, patch, post, put, request
+
+DRF_VERSION = tuple(int(part) for part in rest_framework.__version__.split(".")[:2])
 
 TOKENS = {name: (name[0] * 40) for name in ("alice", "bob", "carol", "eve")}
 
@@ -404,12 +407,28 @@ MALFORMED_BODIES = [
         post("echo/", 400, None),
         post("tickets/", 400, [NEW_TICKET], user="alice"),
     ),
-    S(
-        "bad_charset",
-        post(
-            "echo/", 400, b'{"message": "hi"}', content_type="application/json; charset=bz2_codec"
-        ),
-        post("echo/", 201, b'{"message": "hi"}', content_type="application/json; charset=utf-8"),
+    *(
+        [
+            S(
+                "bad_charset",
+                post(
+                    "echo/",
+                    400,
+                    b'{"message": "hi"}',
+                    content_type="application/json; charset=bz2_codec",
+                ),
+                post(
+                    "echo/",
+                    201,
+                    b'{"message": "hi"}',
+                    content_type="application/json; charset=utf-8",
+                ),
+            )
+        ]
+        # The oracle's answer changed: DRF 3.16 raises OSError (a 500) on a bytes-to-bytes
+        # charset, DRF 3.18 answers 400. daf_drf answers 400 on every version.
+        if DRF_VERSION >= (3, 18)
+        else []
     ),
 ]
 

@@ -12,6 +12,10 @@ fail open) are asserted too; `docs/migrating-from-adrf.md` lists them with the r
 
 from __future__ import annotations
 
+from tests.adrf_support import require_adrf
+
+require_adrf()
+
 import functools
 import json
 from types import SimpleNamespace

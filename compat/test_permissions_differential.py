@@ -15,6 +15,10 @@ of kinds, for `has_permission`; `&`, `|`, `~` for `has_object_permission` includ
 
 from __future__ import annotations
 
+from tests.adrf_support import require_adrf
+
+require_adrf()
+
 import asyncio
 import functools
 import itertools

@@ -72,11 +72,13 @@ def test_history_is_stored_exactly_as_drf_stores_it() -> None:
 
 
 def test_drfs_own_class_and_daf_drfs_class_share_one_limit() -> None:
-    results = [DrfThrottle().allow_request(anon_request(), None),
-               DafThrottle().allow_request(anon_request(), None),
-               DrfThrottle().allow_request(anon_request(), None),
-               DafThrottle().allow_request(anon_request(), None),
-               DrfThrottle().allow_request(anon_request(), None)]
+    results = [
+        DrfThrottle().allow_request(anon_request(), None),
+        DafThrottle().allow_request(anon_request(), None),
+        DrfThrottle().allow_request(anon_request(), None),
+        DafThrottle().allow_request(anon_request(), None),
+        DrfThrottle().allow_request(anon_request(), None),
+    ]
     assert results == [True, True, True, False, False]
 
 
@@ -88,9 +90,13 @@ def test_cache_clear_resets_throttles() -> None:
 
 
 def test_cache_alias_store_uses_that_cache() -> None:
-    caches_setting = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-                      "throttles": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                    "LOCATION": "throttles"}}
+    caches_setting = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttles": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttles",
+        },
+    }
     with override_settings(CACHES=caches_setting, DAF_DRF={"THROTTLE_STORE": "cache://throttles"}):
         DafThrottle().allow_request(anon_request(), None)
         assert caches["throttles"].get("throttle_anon_9.9.9.9") == [100.0]
@@ -125,8 +131,12 @@ def test_an_in_process_cache_is_called_inline_on_the_loop() -> None:
 
 
 def test_a_network_or_disk_cache_is_called_in_one_thread_hop(tmp_path: Any) -> None:
-    setting = {"default": {"BACKEND": "tests.test_backends_cache.RecordingFileCache",
-                           "LOCATION": str(tmp_path)}}
+    setting = {
+        "default": {
+            "BACKEND": "tests.test_backends_cache.RecordingFileCache",
+            "LOCATION": str(tmp_path),
+        }
+    }
     with override_settings(CACHES=setting):
         loop_thread = check_on_loop()
         assert caches["default"].get("throttle_anon_9.9.9.9") == [100.0]
@@ -135,8 +145,12 @@ def test_a_network_or_disk_cache_is_called_in_one_thread_hop(tmp_path: Any) -> N
 
 
 def test_the_store_reports_a_failing_cache_as_unavailable() -> None:
-    dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                        "LOCATION": "redis://127.0.0.1:1/0"}}
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
     with override_settings(CACHES=dead), pytest.raises(StoreUnavailable):
         CacheStore(None).hit("k", 3, 60, 1.0)
 

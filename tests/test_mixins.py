@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from tests.adrf_support import require_adrf
+
+require_adrf()
+
 import threading
 from typing import Any
 

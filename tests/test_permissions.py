@@ -9,6 +9,10 @@ Requests go through Django's async request path (`AsyncClient`) with
 
 from __future__ import annotations
 
+from tests.adrf_support import require_adrf
+
+require_adrf()
+
 import asyncio
 import functools
 import logging

@@ -17,8 +17,11 @@ from daf_drf.throttling import AnonRateThrottle, BaseThrottle
 
 def ids(**settings: Any) -> list[str]:
     with override_settings(**settings):
-        return [message.id for message in checks.run_checks() if message.id
-                and message.id.startswith("daf_drf.")]
+        return [
+            message.id
+            for message in checks.run_checks()
+            if message.id and message.id.startswith("daf_drf.")
+        ]
 
 
 def messages(**settings: Any) -> list[checks.CheckMessage]:
@@ -49,38 +52,66 @@ class BadRateThrottle(AnonRateThrottle):
 
 
 def test_a_default_throttle_class_with_a_bad_rate_is_an_error() -> None:
-    found = messages(REST_FRAMEWORK={
-        "DEFAULT_THROTTLE_CLASSES": ["tests.test_throttling_checks.BadRateThrottle"],
-        "DEFAULT_THROTTLE_RATES": {"anon": "5/min"},
-    })
+    found = messages(
+        REST_FRAMEWORK={
+            "DEFAULT_THROTTLE_CLASSES": ["tests.test_throttling_checks.BadRateThrottle"],
+            "DEFAULT_THROTTLE_RATES": {"anon": "5/min"},
+        }
+    )
     assert [m.id for m in found] == ["daf_drf.E023"]
     assert "BadRateThrottle" in found[0].msg
 
 
-@pytest.mark.parametrize("url", ["http://x", "memcached://x", "cache://", "memory://?max_keys=0",
-                                 "redis+sentinel://host:26379", 42])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://x",
+        "memcached://x",
+        "cache://",
+        "memory://?max_keys=0",
+        "redis+sentinel://host:26379",
+        42,
+    ],
+)
 def test_an_unknown_store_url_is_an_error(url: Any) -> None:
     assert ids(DAF_DRF={"THROTTLE_STORE": url}) == ["daf_drf.E021"]
 
 
-@pytest.mark.parametrize("url", [None, "memory://", "cache://default", "redis://h:6379/0",
-                                 "rediss://h", "unix:///tmp/r.sock",
-                                 "redis+sentinel://s:26379/main", "redis+cluster://n:6379"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,
+        "memory://",
+        "cache://default",
+        "redis://h:6379/0",
+        "rediss://h",
+        "unix:///tmp/r.sock",
+        "redis+sentinel://s:26379/main",
+        "redis+cluster://n:6379",
+    ],
+)
 def test_known_store_urls_pass(url: Any) -> None:
     assert ids(DAF_DRF={"THROTTLE_STORE": url}) == []
 
 
-@pytest.mark.parametrize("name", ["THROTTLE_TIMEOUT", "THROTTLE_FAILURE_RETRY_AFTER",
-                                  "THROTTLE_REDIS_POOL_SIZE"])
+@pytest.mark.parametrize(
+    "name", ["THROTTLE_TIMEOUT", "THROTTLE_FAILURE_RETRY_AFTER", "THROTTLE_REDIS_POOL_SIZE"]
+)
 @pytest.mark.parametrize("value", [0, -1, "5", None, True])
 def test_numeric_settings_must_be_positive(name: str, value: Any) -> None:
     assert ids(DAF_DRF={name: value}) == ["daf_drf.E022"]
 
 
-SHARED_CACHE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                            "LOCATION": "redis://127.0.0.1:1/0"}}
-THROTTLED = {"DEFAULT_THROTTLE_CLASSES": ["daf_drf.throttling.AnonRateThrottle"],
-             "DEFAULT_THROTTLE_RATES": {"anon": "5/min"}}
+SHARED_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
+THROTTLED = {
+    "DEFAULT_THROTTLE_CLASSES": ["daf_drf.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": "5/min"},
+}
 
 
 def test_throttles_on_a_shared_cache_warn_that_it_is_not_atomic() -> None:
@@ -96,8 +127,14 @@ def test_an_explicit_shared_cache_store_warns_too() -> None:
 
 def test_no_warning_for_an_in_process_cache_or_a_real_store() -> None:
     assert ids(REST_FRAMEWORK=THROTTLED) == []
-    assert ids(CACHES=SHARED_CACHE, REST_FRAMEWORK=THROTTLED,
-               DAF_DRF={"THROTTLE_STORE": "redis://127.0.0.1:6379/0"}) == []
+    assert (
+        ids(
+            CACHES=SHARED_CACHE,
+            REST_FRAMEWORK=THROTTLED,
+            DAF_DRF={"THROTTLE_STORE": "redis://127.0.0.1:6379/0"},
+        )
+        == []
+    )
 
 
 def test_no_warning_without_throttles() -> None:
@@ -109,6 +146,7 @@ def test_rates_that_are_not_a_dict_are_an_error() -> None:
 
 
 # --- throttles of mounted views --------------------------------------------------------------
+
 
 class AsyncOnlyThrottle(DrfBaseThrottle):
     async def allow_request(self, request: Any, view: Any) -> bool:  # type: ignore[override]
