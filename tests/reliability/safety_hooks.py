@@ -189,6 +189,18 @@ class DrfProjectDbCacheThrottle(DrfProjectThrottle):
         return caches["sweepdb"]
 
 
+class OrmIdentAnonThrottle(SweepAnon):
+    """daf_drf's `AnonRateThrottle` with a project's `get_ident` that queries the ORM."""
+
+    scope = "anon"
+    cache_format = "throttle_orm_%(scope)s_%(ident)s"
+
+    def get_ident(self, request: Any) -> str:
+        ident = str(super().get_ident(request))
+        Author.objects.filter(name=f"vip:{ident}").exists()  # a lookup, as a project might
+        return ident
+
+
 class AsyncOrmThrottle(throttling.BaseThrottle):
     """An `async def allow_request` that denies blocked clients found by the async ORM."""
 
@@ -205,6 +217,7 @@ THROTTLES: dict[str, type] = {
     "user": SweepUser,
     "scoped": SweepScoped,
     "daf_project": DafProjectThrottle,
+    "anon_orm_ident": OrmIdentAnonThrottle,
 }
 """daf_drf throttles: each one runs on every store of the sweep."""
 

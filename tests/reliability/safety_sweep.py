@@ -202,18 +202,10 @@ class Sweep:
     case (instead of stopping at the first), and how many cases each family ran.
     """
 
-    def __init__(
-        self,
-        app: Any,
-        *,
-        own_connections: bool,
-        counts: dict[str, int],
-        subtest: Callable[..., Any] | None = None,
-    ) -> None:
+    def __init__(self, app: Any, *, own_connections: bool, counts: dict[str, int]) -> None:
         self.app = app
         self.own_connections = own_connections
         self.counts = counts
-        self.subtest = subtest  # a TestCase's `subTest`: each case reported on its own
         self.failures: list[str] = []
 
     async def run(self, family: str, cases: list[Case]) -> list[ASGIResult]:
@@ -223,9 +215,6 @@ class Sweep:
                 result = await serve(self.app, case, own_connections=self.own_connections)
             problems = judge(case, result, detector)
             self.failures.extend(f"[{family}] {case.label}: {p}" for p in problems)
-            if self.subtest is not None:
-                with self.subtest(f"{family}: {case.label}"):
-                    assert not problems, problems
             results.append(result)
         self.counts[family] = self.counts.get(family, 0) + len(cases)
         return results

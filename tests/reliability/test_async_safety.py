@@ -124,9 +124,7 @@ class TestSweepThroughDjangosASGIHandler(SweepEnvironment, TestCase):
 
     def sweep(self) -> Sweep:
         assert ENV not in os.environ
-        return Sweep(
-            ASGIHandler(), own_connections=False, counts=CASES_RUN["django"], subtest=self.subTest
-        )
+        return Sweep(ASGIHandler(), own_connections=False, counts=CASES_RUN["django"])
 
     async def check(self, family: Callable[[Sweep], Awaitable[None]]) -> Sweep:
         sweep = self.sweep()
