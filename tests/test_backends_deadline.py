@@ -17,7 +17,9 @@ async def test_a_store_that_never_answers_is_abandoned_after_the_timeout() -> No
     with pytest.raises(TimeoutError):
         async with store_deadline(0.1):
             await never
-    assert 0.1 <= time.monotonic() - started < 0.2
+    # Abandoned once the timeout of responsive waiting passed (plus at most one tick); the
+    # upper bound is loose because a loaded machine may deschedule this process.
+    assert 0.1 <= time.monotonic() - started < 0.5
 
 
 @pytest.mark.asyncio
@@ -56,7 +58,7 @@ async def test_a_busy_loop_extends_the_deadline_only_up_to_the_cap() -> None:
                 await never
     finally:
         stop = True
-    assert time.monotonic() - started <= CAP * 0.1 + 0.2
+    assert time.monotonic() - started <= CAP * 0.1 + 1.0
 
 
 @pytest.mark.asyncio
