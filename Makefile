@@ -25,7 +25,7 @@ help:
 	@echo "make lint            ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt             ruff format and ruff check --fix"
 	@echo "make docs            mkdocs build --strict into site/"
-	@echo "make bench           load benchmarks: python -m bench.run (needs wrk)"
+	@echo "make bench           every benchmark: load runs with wrk, in-process costs, fan-out latency"
 	@echo "make matrix-oldest   suite on Python 3.11 + Django 5.2 + DRF 3.16 (.venv-oldest)"
 	@echo "make matrix-newest   suite on Python 3.12 + Django 6.1 + DRF 3.18 (.venv-newest)"
 	@echo "make ci              what CI runs: bash .ci/run"
@@ -68,11 +68,14 @@ demo:
 	@HOST=$(HOST) PORT=$(PORT) scripts/demo.sh $(PY)
 
 bench:
-	@if [ -f bench/run.py ]; then \
-		scripts/venv.sh $(VENV) $(PYTHON) test,tasks,bench && $(PY) -m bench.run $(BENCH_ARGS); \
-	else \
-		echo "bench/run.py does not exist yet: nothing to run."; \
-	fi
+	@scripts/venv.sh $(VENV) $(PYTHON) bench,tasks
+	@scripts/ensure-redis.sh
+	@scripts/ensure-wrk.sh
+	$(PY) -m bench.run
+	$(PY) -m bench.microbench
+	$(PY) bench/serializers_inprocess.py
+	$(PY) bench/asgi_inprocess.py
+	$(PY) bench/fanout.py
 
 matrix-oldest:
 	@scripts/matrix.sh oldest $(PYTEST_ARGS)
