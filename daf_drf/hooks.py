@@ -73,10 +73,6 @@ def inline_safe(obj: T) -> T:
     return obj
 
 
-def _configured_inline() -> list[Any]:
-    return list(daf_settings.INLINE_HOOKS)
-
-
 def is_inline_safe(owner: object, func: Callable[..., Any]) -> bool:
     """Return whether the sync `func` (a hook of `owner`) may run inline on the event loop."""
     flag = getattr(func, "inline_safe", None)
@@ -87,10 +83,15 @@ def is_inline_safe(owner: object, func: Callable[..., Any]) -> bool:
     raw = getattr(func, "__func__", func)
     if raw in _PURE_FUNCTIONS:
         return True
-    configured = _configured_inline()
-    if not configured:
+    hashable, other = daf_settings.inline_hooks()
+    if not hashable and not other:
         return False
-    return raw in configured or func in configured or type(owner) in configured
+    try:
+        if raw in hashable or func in hashable or type(owner) in hashable:
+            return True
+    except TypeError:  # an unhashable callable: compare it with every entry, as a list does
+        other = (*hashable, *other)
+    return raw in other or func in other or type(owner) in other
 
 
 async def call_hook(owner: object, func: Callable[..., Any], *args: Any) -> Any:

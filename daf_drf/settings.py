@@ -55,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
 IMPORT_STRINGS: frozenset[str] = frozenset({"INLINE_HOOKS"})
 
 _MISSING = object()
+# Cache key of `inline_hooks()`: not a setting name, so `__getattr__` never returns it.
+_INLINE_HOOK_SETS = "_inline_hook_sets"
 
 
 class DafSettings:
@@ -90,6 +92,24 @@ class DafSettings:
             value = perform_import(value, name)
         self._cache[name] = value
         return value
+
+    def inline_hooks(self) -> tuple[frozenset[Any], tuple[Any, ...]]:
+        """
+        `INLINE_HOOKS` split into a set (the hashable entries, every function and class) and a
+        tuple of the rest, cached until `reload()`: the hook rule asks on every request.
+        """
+        cached = self._cache.get(_INLINE_HOOK_SETS, _MISSING)
+        if cached is _MISSING:
+            hashable, other = [], []
+            for entry in self.INLINE_HOOKS:
+                try:
+                    hash(entry)
+                except TypeError:
+                    other.append(entry)
+                else:
+                    hashable.append(entry)
+            cached = self._cache[_INLINE_HOOK_SETS] = (frozenset(hashable), tuple(other))
+        return cached  # type: ignore[no-any-return]
 
     def reload(self) -> None:
         self._cache.clear()
