@@ -25,6 +25,8 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from rest_framework import throttling as drf_throttling
 
 from daf_drf.backends import CacheStore, Decision, History, StoreUnavailable, get_store
@@ -158,12 +160,10 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
 
     def get_store(self) -> Any:
         """The store this throttle checks, from `self.store` or `THROTTLE_STORE`."""
-        return get_store(
-            self.store if self.store is not None else daf_settings.THROTTLE_STORE,
-            pool_size=daf_settings.THROTTLE_REDIS_POOL_SIZE,
-            timeout=daf_settings.THROTTLE_TIMEOUT,
-            key_prefix=daf_settings.THROTTLE_KEY_PREFIX,
-        )
+        store = _resolved_stores.get(self.store)
+        if store is None:
+            store = _resolved_stores[self.store] = _resolve_store(self.store)
+        return store
 
     def _now(self, store: Any) -> float | None:
         injected = "timer" in vars(self) or type(self).timer is not time.time
@@ -291,6 +291,26 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         self._apply(decision)
         hook = self.throttle_success if decision.allowed else self.throttle_failure
         return self._checked(request, bool(await _call(self, hook)))
+
+
+# `get_store()` runs on every check: each `store` attribute (`None` for `THROTTLE_STORE`) is
+# resolved once, then found with one dict lookup until `DAF_DRF` changes.
+_resolved_stores: dict[str | None, Any] = {}
+
+
+def _resolve_store(url: str | None) -> Any:
+    return get_store(
+        url if url is not None else daf_settings.THROTTLE_STORE,
+        pool_size=daf_settings.THROTTLE_REDIS_POOL_SIZE,
+        timeout=daf_settings.THROTTLE_TIMEOUT,
+        key_prefix=daf_settings.THROTTLE_KEY_PREFIX,
+    )
+
+
+@receiver(setting_changed)
+def _forget_resolved_stores(*, setting: str, **kwargs: Any) -> None:
+    if setting == "DAF_DRF":
+        _resolved_stores.clear()
 
 
 class AnonRateThrottle(drf_throttling.AnonRateThrottle, SimpleRateThrottle):
