@@ -181,10 +181,11 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
             return True
         return self._checked(request, self._check(self.get_store()))
 
-    def _check(self, store: Any) -> bool:
+    def _check(self, store: Any, cache: Any = None) -> bool:
+        # `cache`: the cache `store.cache_for(self.cache)` gives in this thread, if known.
         self._decision, self._store_down = None, False
         if isinstance(store, CacheStore):
-            return self._cache_check(store)
+            return self._cache_check(store, cache)
         try:
             decision = store.hit(self.key, self.num_requests, self.duration, self._now(store))
         except StoreUnavailable:
@@ -196,9 +197,9 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         self.key = self.get_cache_key(request, view)
         return True if self.key is None else self._check(store)
 
-    def _cache_check(self, store: CacheStore) -> bool:
+    def _cache_check(self, store: CacheStore, cache: Any = None) -> bool:
         # DRF's own `allow_request` body, with DRF's hooks, on the store's cache.
-        self.cache = store.cache_for(self.cache)
+        self.cache = cache if cache is not None else store.cache_for(self.cache)
         self._cache_store = store
         try:
             self.history = self.cache.get(self.key, [])
@@ -272,15 +273,19 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         if not self._begin(view):
             return True
         store = self.get_store()
-        if isinstance(store, CacheStore) and not is_in_process(store.cache_for(self.cache)):
-            # A network cache blocks: key and check together in one thread hop.
-            allowed = await sync_to_async(self._keyed_check)(request, view, store)
-            return allowed if self.key is None else self._checked(request, allowed)
+        cache = None
+        if isinstance(store, CacheStore):
+            cache = store.cache_for(self.cache)
+            if not is_in_process(cache):
+                # A network cache blocks: key and check together in one thread hop (which
+                # looks its cache up again: Django's caches are per thread).
+                allowed = await sync_to_async(self._keyed_check)(request, view, store)
+                return allowed if self.key is None else self._checked(request, allowed)
         self.key = await _call(self, self.get_cache_key, request, view)
         if self.key is None:
             return True
-        if isinstance(store, CacheStore):
-            return self._checked(request, self._check(store))  # in-process: inline
+        if cache is not None:
+            return self._checked(request, self._check(store, cache))  # in-process: inline
         self._decision, self._store_down = None, False
         try:
             decision = await store.ahit(

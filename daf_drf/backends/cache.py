@@ -11,10 +11,12 @@ the limit must hold.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.cache import BaseCache, caches
+from django.core.cache import cache as default_cache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils.connection import ConnectionProxy
@@ -69,8 +71,6 @@ class CacheStore:
 
     def cache_for(self, throttle_cache: BaseCache | None = None) -> BaseCache:
         """The cache a throttle whose `cache` attribute is `throttle_cache` should use."""
-        from django.core.cache import cache as default_cache
-
         if self.alias is None:
             return throttle_cache if throttle_cache is not None else default_cache
         if throttle_cache is None or throttle_cache is default_cache:
@@ -86,8 +86,6 @@ class CacheStore:
         cache: BaseCache | None = None,
     ) -> Decision:
         if now is None:
-            import time
-
             now = time.time()
         try:
             allowed, history = drf_check(self.cache_for(cache), key, num_requests, duration, now)
