@@ -46,7 +46,7 @@ from rest_framework.authentication import (
     get_authorization_header,
 )
 
-from daf_drf.hooks import call_hook
+from daf_drf.hooks import _is_noop, call_hook
 
 __all__ = [
     "BaseAuthentication",
@@ -64,16 +64,6 @@ _DJANGO_AUTH_MIDDLEWARE = "django.contrib.auth.middleware"
 def _overridden(instance: object, name: str, base: type) -> bool:
     """Whether a subclass of `base` replaced `base`'s method `name`."""
     return getattr(type(instance), name) is not getattr(base, name)
-
-
-def _is_noop(func: Any) -> bool:
-    # A body-less override (`def enforce_csrf(self, request): return`) is pure: run it inline.
-    code = getattr(getattr(func, "__func__", func), "__code__", None)
-    return code is not None and code.co_code == _noop.__code__.co_code and not code.co_names
-
-
-def _noop(self: Any, request: Any) -> None:
-    pass
 
 
 def _split_credentials(request: Any, scheme: bytes, kind: str) -> bytes | None:

@@ -121,6 +121,19 @@ def _is_async(func: Callable[..., Any]) -> bool:
         return False
 
 
+def _is_noop(func: Any) -> bool:
+    """
+    Whether `func` is a body-less method, such as DRF's lazy-auth `perform_authentication`
+    override or a `def enforce_csrf(self, request): return`: pure, so it runs inline.
+    """
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    return code is not None and code.co_code == _noop.__code__.co_code and not code.co_names
+
+
+def _noop(self: Any, request: Any) -> None:
+    pass
+
+
 def _loop_running_here() -> bool:
     try:
         asyncio.get_running_loop()

@@ -30,7 +30,7 @@ from rest_framework.response import Response
 
 from daf_drf import permissions as daf_permissions
 from daf_drf.exceptions import UserNotLoaded
-from daf_drf.hooks import HookNotAwaitable, call_hook, is_inline_safe, resolve_sync
+from daf_drf.hooks import HookNotAwaitable, _is_noop, call_hook, is_inline_safe, resolve_sync
 from daf_drf.request import Request
 from daf_drf.response import render_on_loop
 
@@ -56,16 +56,6 @@ def check_async_handlers(cls: type, names: Any = None) -> None:
             "dispatch on the event loop. Make it a coroutine function, or subclass "
             "rest_framework.views.APIView for a sync view."
         )
-
-
-def _is_noop(func: Any) -> bool:
-    """Whether `func` is a body-less method such as DRF's lazy-auth `pass` override."""
-    code = getattr(getattr(func, "__func__", func), "__code__", None)
-    return code is not None and code.co_code == _noop.__code__.co_code and not code.co_names
-
-
-def _noop(self: Any, request: Any) -> None:
-    pass
 
 
 def _keep_outer_transaction(handler: Any) -> Any:
