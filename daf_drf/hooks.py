@@ -135,11 +135,8 @@ def _noop(self: Any, request: Any) -> None:
 
 
 def _loop_running_here() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+    # `get_running_loop()` without its exception: this runs on every render and sync hook.
+    return asyncio._get_running_loop() is not None
 
 
 async def _await(awaitable: Awaitable[T]) -> T:

@@ -22,7 +22,6 @@ A renderer is pure when it is one of `PURE_RENDERERS`, or is marked with
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Generator
 from typing import Any
 
@@ -32,7 +31,7 @@ from django.template.response import SimpleTemplateResponse
 from rest_framework import renderers
 from rest_framework.response import Response
 
-from daf_drf.hooks import is_inline_safe
+from daf_drf.hooks import _loop_running_here, is_inline_safe
 
 __all__ = ["PURE_RENDERERS", "LoopRenderedResponse", "is_pure_renderer", "render_on_loop"]
 
@@ -51,10 +50,6 @@ def is_pure_renderer(renderer: Any) -> bool:
     return is_inline_safe(renderer, renderer.render)
 
 
-def _on_loop_thread() -> bool:
-    return asyncio._get_running_loop() is not None
-
-
 def _render(self: LoopRenderedResponse) -> Any:
     """
     Render with DRF's code and return the response, like `SimpleTemplateResponse.render`.
@@ -63,7 +58,7 @@ def _render(self: LoopRenderedResponse) -> Any:
     it might block: the renderer is not pure, a post-render callback is registered (cache
     middleware stores the response there), or the data turns out to need the ORM.
     """
-    if not self._is_rendered and _on_loop_thread():  # type: ignore[attr-defined]
+    if not self._is_rendered and _loop_running_here():  # type: ignore[attr-defined]
         callbacks = self._post_render_callbacks  # type: ignore[attr-defined]
         if callbacks or not is_pure_renderer(getattr(self, "accepted_renderer", None)):
             self._daf_render_in_thread = True
