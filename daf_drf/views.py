@@ -20,7 +20,7 @@ import inspect
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import connections, transaction
+from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import exceptions as drf_exceptions
@@ -139,10 +139,11 @@ class APIView(drf_views.APIView):
         to wrap an async view in a transaction (`RuntimeError`), so a project that sets it
         could not convert a single endpoint otherwise.
         """
-        view = super().as_view(**initkwargs)
-        for alias in connections.settings:
-            transaction.non_atomic_requests(using=alias)(view)
-        return view
+        # Imported here: importing `daf_drf.transaction` registers its W040 check, which a
+        # project that only imports `daf_drf.views` (without the app) never had.
+        from daf_drf.transaction import mark_non_atomic
+
+        return mark_non_atomic(super().as_view(**initkwargs))
 
     # --- dispatch --------------------------------------------------------------------------
 
