@@ -51,7 +51,7 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
-from daf_drf.hooks import call_hook, is_inline_safe, resolve_sync
+from daf_drf.hooks import call_hook, resolve_sync
 from daf_drf.mixins import LOOKUP_HOOKS
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
@@ -148,14 +148,10 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         Call a view hook by the hook rule: awaited if async, inline if it is one of DRF's
         attribute-only defaults (or marked `inline_safe`), else in one thread hop.
         """
-        pure = _raw(func) in _PURE_HOOKS or is_inline_safe(None, func)
-        if inspect.iscoroutinefunction(func) or pure:
+        if _raw(func) in _PURE_HOOKS:
             result = func(*args, **kwargs)
-        else:
-            result = await sync_to_async(func)(*args, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+            return await result if inspect.isawaitable(result) else result
+        return await call_hook(None, func, *args, **kwargs)
 
     # --- async siblings of DRF's hooks -----------------------------------------------------
 

@@ -94,17 +94,17 @@ def is_inline_safe(owner: object, func: Callable[..., Any]) -> bool:
     return raw in other or func in other or type(owner) in other
 
 
-async def call_hook(owner: object, func: Callable[..., Any], *args: Any) -> Any:
+async def call_hook(owner: object, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """
-    Call `func(*args)` by daf_drf's hook rule and return its (awaited) result.
+    Call `func(*args, **kwargs)` by daf_drf's hook rule and return its (awaited) result.
 
     `owner` is the object the hook belongs to (a permission instance, a throttle, ...), or
     `None` for a plain function such as an exception handler.
     """
     if _is_async(func) or is_inline_safe(owner, func):
-        result = func(*args)
+        result = func(*args, **kwargs)
     else:
-        result = await sync_to_async(func)(*args)
+        result = await sync_to_async(func)(*args, **kwargs)
     if inspect.isawaitable(result):
         result = await result
     return result
