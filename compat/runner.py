@@ -31,6 +31,10 @@ from django.test import AsyncClient, override_settings
 from compat.harness import Clock, project_settings
 from compat.project import settings as project
 
+# Django 6.1 renamed `savepoint()` to `savepoint_create()` (the old name warns).
+_savepoint_create = getattr(transaction, "savepoint_create", None) or transaction.savepoint
+
+
 HEADERS_THAT_MATTER = (
     "Content-Type",
     "Allow",
@@ -165,7 +169,7 @@ class Runner:
         )
 
     async def run(self, scenario: Scenario) -> list[Snapshot]:
-        savepoint = await sync_to_async(transaction.savepoint)()
+        savepoint = await sync_to_async(_savepoint_create)()
         try:
             cache.clear()
             if self.side.reset is not None:

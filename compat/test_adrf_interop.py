@@ -339,7 +339,9 @@ class ImportSwapTests(TestCase):
 def _savepoint() -> str:
     from django.db import transaction
 
-    return transaction.savepoint()  # type: ignore[no-any-return]
+    # Django 6.1 renamed `savepoint()` to `savepoint_create()` (the old name warns).
+    create = getattr(transaction, "savepoint_create", None) or transaction.savepoint
+    return create()  # type: ignore[no-any-return]
 
 
 def _rollback(savepoint: str) -> None:
