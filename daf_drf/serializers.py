@@ -133,7 +133,20 @@ def _native(serializer: Any, name: str) -> Any:
 _PLAIN_MODULES = ("rest_framework.fields", "rest_framework.relations")
 
 
+# (model, attribute name) -> whether reading it is sync. Asked per field of every model
+# serializer's output, and `get_field` answers a property or a method with an exception.
+_SYNC_MODEL_ATTRIBUTES: dict[tuple[Any, str], bool] = {}
+
+
 def _model_attribute_is_sync(model: Any, name: str) -> bool:
+    key = (model, name)
+    known = _SYNC_MODEL_ATTRIBUTES.get(key)
+    if known is None:
+        known = _SYNC_MODEL_ATTRIBUTES[key] = _read_model_attribute_is_sync(model, name)
+    return known
+
+
+def _read_model_attribute_is_sync(model: Any, name: str) -> bool:
     try:
         model._meta.get_field(name)
     except Exception:  # not a model field: a property or a method
