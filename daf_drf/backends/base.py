@@ -42,6 +42,20 @@ class Decision:
     admit_at: float | None = None
 
 
+def _history_decision(
+    allowed: bool, now: float, history: Sequence[float], admit_at: float | None = None
+) -> Decision:
+    """The `Decision` of a check that left `history` (DRF's list, newest first) under its key."""
+    return Decision(
+        allowed=allowed,
+        now=now,
+        count=len(history),
+        oldest=history[-1] if history else None,
+        newest=history[0] if history else None,
+        admit_at=admit_at,
+    )
+
+
 class History(Sequence[float]):
     """
     A read-only view of a key's history, for stores that don't ship the whole list.

@@ -21,7 +21,7 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils.connection import ConnectionProxy
 
-from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable
+from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable, _history_decision
 
 __all__ = ["CacheStore", "drf_check", "is_in_process"]
 
@@ -93,13 +93,7 @@ class CacheStore:
             self.outage.failed(exc)
             raise StoreUnavailable(str(exc)) from exc
         self.outage.succeeded()
-        return Decision(
-            allowed=allowed,
-            now=now,
-            count=len(history),
-            oldest=history[-1] if history else None,
-            newest=history[0] if history else None,
-        )
+        return _history_decision(allowed, now, history)
 
     async def ahit(
         self,

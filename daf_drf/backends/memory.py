@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from daf_drf.backends.base import Decision
+from daf_drf.backends.base import Decision, _history_decision
 
 __all__ = ["MemoryStore"]
 
@@ -64,14 +64,8 @@ class MemoryStore:
                     self._evict()
             elif entry is not None and not history:
                 del self._data[key]
-            return Decision(
-                allowed=allowed,
-                now=now,
-                count=len(history),
-                oldest=history[-1] if history else None,
-                newest=history[0] if history else None,
-                admit_at=(history[num_requests - 1] if 0 < num_requests <= len(history) else None),
-            )
+            admit_at = history[num_requests - 1] if 0 < num_requests <= len(history) else None
+            return _history_decision(allowed, now, history, admit_at)
 
     async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
         # The lock is held for microseconds and never across an await: calling inline on the
