@@ -84,14 +84,9 @@ def is_inline_safe(owner: object, func: Callable[..., Any]) -> bool:
     if raw in _PURE_FUNCTIONS:
         return True
     hashable, other = daf_settings.inline_hooks()
-    if not hashable and not other:
-        return False
-    try:
-        if raw in hashable or func in hashable or type(owner) in hashable:
-            return True
-    except TypeError:  # an unhashable callable: compare it with every entry, as a list does
-        other = (*hashable, *other)
-    return raw in other or func in other or type(owner) in other
+    if hashable and (raw in hashable or func in hashable or type(owner) in hashable):
+        return True
+    return bool(other) and (raw in other or func in other or type(owner) in other)
 
 
 async def call_hook(owner: object, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
