@@ -59,7 +59,7 @@ def test_mixed_traffic_keeps_memory_and_files_flat(server: Server) -> None:
 
     asyncio.run(run())
     assert set(statuses) <= {200, "expected-400"}, statuses
-    assert statuses[200] > 1000, statuses
+    assert statuses[200] > 20 * SECONDS, statuses  # served, not stalled
     # Flat: after warm-up nothing grows past the footprint warm-up already reached (the
     # client's 64 keep-alive connections come and go, so a single sample is not a baseline).
     warm = [sample for sample in samples if 1 <= sample[0] <= warmup] or samples[:1]
