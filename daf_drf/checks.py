@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 
 from daf_drf.settings import DEFAULTS
 
-ERRORS_DOC = "See https://daf-drf.readthedocs.io/ (docs/settings.md)."
+ERRORS_DOC = "See docs/settings.md in daf_drf's documentation."
 
 
 @register()

@@ -47,5 +47,5 @@ TEMPLATES = [
 
 REST_FRAMEWORK: dict[str, object] = {}
 
-# The throwaway redis-server started by `make test` (scripts/redis-harness).
+# The throwaway redis-server started by `make test` (scripts/with-redis.sh).
 REDIS_URL = os.environ.get("DAF_DRF_TEST_REDIS_URL", "")

@@ -528,16 +528,20 @@ def test_two_uvicorn_workers_and_500_clients_admit_exactly_the_limit(
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        # Ready when both worker processes have answered (each response names its PID): a
+        # burst sent while one worker still starts would all land on the other.
         deadline = time.monotonic() + 60
-        while True:
+        workers: set[str] = set()
+        while len(workers) < 2:
             try:
-                if httpx.get(f"{base}/ready/", timeout=1).status_code == 200:
-                    break
+                answer = httpx.get(f"{base}/ready/", timeout=1)
+                if answer.status_code == 200:
+                    workers.add(answer.headers["X-Worker"])
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.1)
+                pytest.fail(f"uvicorn did not start both workers (saw {len(workers)})")
+            time.sleep(0.05)
 
         async def hammer() -> list[int]:
             limits = httpx.Limits(max_connections=500, max_keepalive_connections=0)
