@@ -146,6 +146,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--concurrency", default="1,64")
+    parser.add_argument(
+        "--only", default="", help="run the paths whose label contains this text (default: all)"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
@@ -200,6 +203,8 @@ def _run(args: argparse.Namespace) -> int:
     loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
     for label, entry, path, headers in PATHS:
+        if args.only not in label:
+            continue
         app = getattr(asgi, entry)
         if app is None:
             rows.append((label, "n/a: entry not available"))

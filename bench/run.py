@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -349,6 +349,17 @@ def run_one(case: Case, peer: str, env: dict[str, str], duration: float) -> Resu
         stop(proc)
 
 
+def median_result(measured: list[Result]) -> Result:
+    """The round with the median req/s (the lower middle one of an even count)."""
+    ordered = sorted(measured, key=lambda r: r.rps)
+    chosen = ordered[(len(ordered) - 1) // 2]
+    if len(measured) > 1:
+        spread = "/".join(f"{r.rps:.0f}" for r in measured)
+        note = f"rounds {spread}" + (f"; {chosen.note}" if chosen.note else "")
+        chosen = replace(chosen, note=note)
+    return chosen
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -431,6 +442,12 @@ def main() -> int:
     )
     parser.add_argument("--cases", default=os.environ.get("BENCH_CASES", ""))
     parser.add_argument("--peers", default=os.environ.get("BENCH_PEERS", ""))
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=int(os.environ.get("BENCH_ROUNDS", 3)),
+        help="measure every cell this many times, rounds interleaved; report the median",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "redis-server", "curl"):
         if shutil.which(tool) is None:
@@ -465,26 +482,33 @@ def main() -> int:
     )
     upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, env)
     results: list[Result] = []
+    rounds: dict[tuple[str, str], list[Result]] = {}
     try:
         wait_port(redis_port)
         subprocess.run([PY, "-m", "bench.project.management_seed"], cwd=ROOT, env=env, check=True)
-        for case in CASES:
-            if wanted and case.name not in wanted:
-                continue
-            for peer in case.peers:
-                if wanted_peers and peer not in wanted_peers:
+        for round_no in range(1, args.rounds + 1):
+            # Rounds are interleaved (every cell once, then again) so that a noisy minute on
+            # a shared machine hits one measurement of a cell, not all of them.
+            for case in CASES:
+                if wanted and case.name not in wanted:
                     continue
-                try:
-                    res = run_one(case, peer, env, args.duration)
-                except Exception as exc:  # a peer that cannot start is reported, not fatal
-                    res = Result(case.name, peer, note=f"failed: {exc}"[:120])
-                results.append(res)
-                print(
-                    f"{case.name:12} {peer:18} {res.rps:9.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
-                    f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
-                    f"errors {res.errors} {res.note}",
-                    flush=True,
-                )
+                for peer in case.peers:
+                    if wanted_peers and peer not in wanted_peers:
+                        continue
+                    try:
+                        res = run_one(case, peer, env, args.duration)
+                    except Exception as exc:  # a peer that cannot start is reported, not fatal
+                        res = Result(case.name, peer, note=f"failed: {exc}"[:120])
+                    rounds.setdefault((case.name, peer), []).append(res)
+                    print(
+                        f"[{round_no}/{args.rounds}] {case.name:12} {peer:18} "
+                        f"{res.rps:9.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
+                        f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
+                        f"errors {res.errors} {res.note}",
+                        flush=True,
+                    )
+        for measured in rounds.values():
+            results.append(median_result(measured))
     finally:
         stop(upstream)
         redis.terminate()
@@ -495,17 +519,27 @@ def main() -> int:
         "machine": machine(),
         "versions": versions(),
         "duration_s": args.duration,
+        "rounds": args.rounds,
         "load": "wrk -t1, one server worker per peer unless noted (gunicorn gthread 8 threads)",
     }
     (RESULTS / f"{stamp}.json").write_text(
-        json.dumps({"meta": meta, "results": [asdict(r) for r in results]}, indent=2)
+        json.dumps(
+            {
+                "meta": meta,
+                "results": [asdict(r) for r in results],
+                "rounds": [asdict(r) for measured in rounds.values() for r in measured],
+            },
+            indent=2,
+        )
     )
     body = [
         f"# Load run {stamp}",
         "",
         f"- machine: {meta['machine']}",
         f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
-        f"- {meta['load']}; {args.duration:g} s per run after a 1 s warm-up",
+        f"- {meta['load']}; {args.duration:g} s per run after a 1 s warm-up; "
+        f"{args.rounds} interleaved round(s) per cell, the median round reported "
+        "(every round's req/s in the note, all rounds in the JSON)",
         "",
         table(results),
     ]

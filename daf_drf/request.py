@@ -30,6 +30,27 @@ from daf_drf.hooks import _loop_running_here, call_hook, resolve_sync
 __all__ = ["Request"]
 
 
+class _Proxied:
+    """
+    Read `name` from the wrapped `HttpRequest` without DRF's `__getattr__` fallback.
+
+    DRF's `Request` proxies unknown attributes by failing the normal lookup first, which costs
+    more than the read on hot attributes (throttles read `request.META` on every check). A
+    non-data descriptor gives the same answer directly, and an attribute set on the `Request`
+    itself still shadows it, as with DRF's proxy.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        return getattr(instance._request, self.name)
+
+
 class Request(drf_request.Request):
     """
     DRF's `Request` with `auser()`/`aauth()` and hardened body parsing.
@@ -41,6 +62,9 @@ class Request(drf_request.Request):
 
     #: JSON bodies nested deeper than this are a 400 ParseError (DRF: a 500 on Python 3.11).
     json_max_depth = 512
+
+    META = _Proxied("META")
+    method = _Proxied("method")
 
     # --- authentication -------------------------------------------------------------------
 

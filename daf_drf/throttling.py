@@ -79,6 +79,10 @@ def parse_rate(rate: str | None, scope: Any = None) -> tuple[int | None, int | N
     `minutes`, `h`, `hr`, `hrs`, `hour`, `hours`, `d`, `day`, `days`, after a non-negative
     integer (`0/s` blocks every request). `None` means "no limit", as in DRF.
     """
+    # Every throttle instance parses its rate (DRF's `__init__`): once per string is enough.
+    parsed = _PARSED.get(rate) if isinstance(rate, str) else None
+    if parsed is not None:
+        return parsed
     problem = rate_problem(rate)
     if problem:
         raise ImproperlyConfigured(
@@ -88,7 +92,13 @@ def parse_rate(rate: str | None, scope: Any = None) -> tuple[int | None, int | N
     if rate is None:
         return (None, None)
     num, period = rate.split("/")
-    return (int(num), _DURATIONS[period[0]])
+    if len(_PARSED) >= 1024:  # rates computed per request would otherwise grow it forever
+        _PARSED.clear()
+    parsed = _PARSED[rate] = (int(num), _DURATIONS[period[0]])
+    return parsed
+
+
+_PARSED: dict[str, tuple[int, int]] = {}
 
 
 class BaseThrottle(drf_throttling.BaseThrottle):
@@ -134,6 +144,8 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
     duration: int
     _decision: Decision | None = None
     _cache_store: CacheStore | None = None
+    _store: Any = None
+    _result = False
     _store_down = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -270,9 +282,23 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         if type(self).allow_request not in _OWN_ALLOW_REQUEST:
             # A project's own `allow_request` (sync or async) decides, by the hook rule.
             return bool(await call_hook(self, self.allow_request, request, view))
+        decided = await self._aprepare(request, view)
+        if decided is not None:
+            return decided
+        store = self._store
+        try:
+            decision = await store.ahit(
+                self.key, self.num_requests, self.duration, self._now(store)
+            )
+        except StoreUnavailable:
+            decision = None
+        return await self._afinish(request, decision)
+
+    async def _aprepare(self, request: Any, view: Any) -> bool | None:
+        """Everything before the store's check: `None` means "ask the store", a bool answers."""
         if not self._begin(view):
             return True
-        store = self.get_store()
+        store = self._store = self.get_store()
         cache = None
         if isinstance(store, CacheStore):
             cache = store.cache_for(self.cache)
@@ -281,21 +307,114 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
                 # looks its cache up again: Django's caches are per thread).
                 allowed = await sync_to_async(self._keyed_check)(request, view, store)
                 return allowed if self.key is None else self._checked(request, allowed)
-        self.key = await _call(self, self.get_cache_key, request, view)
+        key_hook = self.get_cache_key
+        if getattr(key_hook, "inline_safe", False) is True:  # the built-in ones: no coroutine
+            self.key = key_hook(request, view)
+        else:
+            self.key = await call_hook(self, key_hook, request, view)
         if self.key is None:
             return True
         if cache is not None:
             return self._checked(request, self._check(store, cache))  # in-process: inline
         self._decision, self._store_down = None, False
-        try:
-            decision = await store.ahit(
-                self.key, self.num_requests, self.duration, self._now(store)
-            )
-        except StoreUnavailable:
-            return self._checked(request, self._store_failed())
+        return None
+
+    def _prepare(self, request: Any, view: Any) -> bool | None:
+        """`_aprepare` for a store with `ahit_many` and an `inline_safe` `get_cache_key`."""
+        if not self._begin(view):
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self._decision, self._store_down = None, False
+        return None
+
+    async def _afinish(self, request: Any, decision: Decision | None) -> bool:
+        """Apply the store's answer (`None`: the store was unavailable) and call the hooks."""
+        hook = self._finish(request, decision)
+        if hook is None:
+            return self._result
+        return self._checked(request, bool(await call_hook(self, hook)))
+
+    def _finish(self, request: Any, decision: Decision | None) -> Any:
+        """
+        Apply the store's answer. Returns the hook still to be called by the hook rule, or
+        `None` when the answer is in `self._result` (the store was down, or the hook is pure
+        and was called here).
+        """
+        if decision is None:
+            self._result = self._checked(request, self._store_failed())
+            return None
         self._apply(decision)
         hook = self.throttle_success if decision.allowed else self.throttle_failure
-        return self._checked(request, bool(await _call(self, hook)))
+        if getattr(hook, "inline_safe", False) is True:
+            self._result = self._checked(request, bool(hook()))
+            return None
+        return hook
+
+
+async def aallow_together(throttles: list[Any], request: Any, view: Any) -> list[bool] | None:
+    """
+    `aallow_request` of every throttle, in one round trip to the store; `None` if not possible.
+
+    Possible when every throttle is daf_drf's own (`allow_request` and `aallow_request` not
+    overridden) and they share a store that checks several keys at once (Redis's
+    `ahit_many`). The keys are computed in order, then checked in order and atomically
+    together, then each throttle's hooks run in order: the answers a sequence of
+    `aallow_request` calls would give, for one round trip instead of one per throttle.
+    """
+    store: Any = None
+    for throttle in throttles:
+        kind = type(throttle)
+        own = _OWN_CLASSES.get(kind)
+        if own is None:
+            own = _OWN_CLASSES[kind] = (
+                getattr(kind, "aallow_request", None) is SimpleRateThrottle.aallow_request
+                and getattr(kind, "allow_request", None) in _OWN_ALLOW_REQUEST
+            )
+        if not own:
+            return None
+        mine = throttle.get_store()
+        if store is None:
+            if not hasattr(mine, "ahit_many"):
+                return None
+            store = mine
+        elif mine is not store:
+            return None
+    # This is the hot path of every throttled request: pure hooks are called without a
+    # coroutine each (the hook rule would run them inline anyway).
+    answers: list[bool | None] = []
+    asking = []
+    for throttle in throttles:
+        if getattr(throttle.get_cache_key, "inline_safe", False) is True:
+            answer = throttle._prepare(request, view)
+        else:
+            answer = await throttle._aprepare(request, view)
+        answers.append(answer)
+        if answer is None:
+            asking.append(throttle)
+    if not asking:
+        return answers  # type: ignore[return-value]
+    decisions: list[Decision] | list[None]
+    try:
+        decisions = await store.ahit_many(
+            [(t.key, t.num_requests, t.duration, t._now(store)) for t in asking]
+        )
+    except StoreUnavailable:
+        decisions = [None] * len(asking)
+    finished = []
+    for throttle, decision in zip(asking, decisions, strict=True):
+        hook = throttle._finish(request, decision)
+        if hook is not None:  # a hook the rule must call (async, or sync in a thread)
+            finished.append(throttle._checked(request, bool(await call_hook(throttle, hook))))
+        else:
+            finished.append(throttle._result)
+    results = iter(finished)
+    return [next(results) if answer is None else answer for answer in answers]
+
+
+# Per throttle class: are `allow_request` and `aallow_request` daf_drf's own?
+_OWN_CLASSES: dict[type, bool] = {}
 
 
 # `get_store()` runs on every check: each `store` attribute (`None` for `THROTTLE_STORE`) is
@@ -353,14 +472,6 @@ class ScopedRateThrottle(drf_throttling.ScopedRateThrottle, SimpleRateThrottle):
     @inline_safe
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         return super().get_cache_key(request, view)
-
-
-async def _call(throttle: Any, method: Any, *args: Any) -> Any:
-    # daf_drf's own pure hooks are called directly: the hook rule would run them inline anyway,
-    # and this is the per-request hot path. Anything else goes through the rule.
-    if getattr(method, "inline_safe", False) is True:
-        return method(*args)
-    return await call_hook(throttle, method, *args)
 
 
 _OWN_ALLOW_REQUEST = frozenset(

@@ -33,6 +33,7 @@ from daf_drf.exceptions import UserNotLoaded
 from daf_drf.hooks import HookNotAwaitable, _is_noop, call_hook, is_inline_safe, resolve_sync
 from daf_drf.request import Request
 from daf_drf.response import render_on_loop
+from daf_drf.throttling import aallow_together
 
 __all__ = ["APIView", "AsyncAPIView", "check_async_handlers"]
 
@@ -283,8 +284,15 @@ class APIView(drf_views.APIView):
         `Throttled` with the largest wait, ignoring `None` waits.
         """
         durations = []
-        for throttle in self.get_throttles():
-            allowed = await self._alazy(request, _athrottle_allows, throttle, request, self)
+        throttles = self.get_throttles()
+        together = None
+        if len(throttles) > 1:  # one round trip to the store for all of them, when possible
+            together = await self._alazy(request, aallow_together, throttles, request, self)
+        for index, throttle in enumerate(throttles):
+            if together is not None:
+                allowed = together[index]
+            else:
+                allowed = await self._alazy(request, _athrottle_allows, throttle, request, self)
             if not allowed:
                 wait = throttle.wait()
                 if inspect.isawaitable(wait):

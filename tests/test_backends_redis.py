@@ -6,7 +6,6 @@ event loops, and every way the server can fail.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import shutil
@@ -26,6 +25,7 @@ from daf_drf.backends import StoreUnavailable
 from daf_drf.backends.redis import RedisStore, _redact, _sentinel_parts
 from daf_drf.hooks import inline_safe
 from daf_drf.throttling import SimpleRateThrottle
+from tests.conftest import BlackHole
 
 pytestmark = pytest.mark.redis
 
@@ -34,47 +34,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-class BlackHole:
-    """A TCP server on loopback that accepts connections and never answers."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = int(self.sock.getsockname()[1])
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.accepted: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted.append(conn)
-
-    def close(self) -> None:
-        # shutdown() wakes the accept() call; close() alone may leave it blocked.
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        self._thread.join(timeout=5)
-        for conn in self.accepted:
-            conn.close()
-
-
-@pytest.fixture
-def black_hole() -> Iterator[BlackHole]:
-    server = BlackHole()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture
@@ -345,7 +304,8 @@ def test_an_exhausted_sync_pool_is_an_outage_not_an_error(black_hole: BlackHole)
     assert outcomes == [StoreUnavailable] * 3
 
 
-def start_redis(port: int) -> subprocess.Popen[bytes]:
+def start_redis(port: int, *options: str) -> subprocess.Popen[bytes]:
+    """A throwaway redis-server on 127.0.0.1:`port` (plus `options`), once it accepts."""
     proc = subprocess.Popen(
         [
             shutil.which("redis-server") or "redis-server",
@@ -359,6 +319,7 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
             "no",
             "--loglevel",
             "warning",
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -688,6 +649,26 @@ def test_cluster_url_routes_each_check_to_its_slot(cluster_url: str) -> None:
     sync, concurrent = exactness_on(cluster_url)
     assert sync.count(True) == 21
     assert concurrent.count(True) == 10
+
+
+def test_cluster_checks_keys_of_different_slots_in_one_batch(cluster_url: str) -> None:
+    # A script cannot span hash slots: on Cluster a batch is one script call per key.
+    store = RedisStore(cluster_url, timeout=5.0)
+
+    async def batches() -> list[list[bool]]:
+        try:
+            out = []
+            for _ in range(4):
+                decisions = await store.ahit_many([("{a}x", 3, 60, None), ("{b}y", 2, 60, None)])
+                out.append([d.allowed for d in decisions])
+            return out
+        finally:
+            await store.aclose()
+
+    try:
+        assert asyncio.run(batches()) == [[True, True], [True, True], [True, False], [False, False]]
+    finally:
+        store.close()
 
 
 def test_unix_socket_url(tmp_path: Any) -> None:

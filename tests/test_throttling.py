@@ -409,6 +409,30 @@ for _store_name, _store in STORES.items():
 # --- the throttle objects themselves (DRF's SimpleRateThrottleTests, AnonRateThrottleTests) --
 
 
+class TestRoundTripsOnRedis(OnRedis, ThrottleTestCase):
+    """The throttles of a daf_drf view check Redis together: one round trip per request."""
+
+    def evalsha_calls(self) -> int:
+        import redis
+
+        with redis.Redis.from_url(self.store_url) as client:
+            stats = client.info("commandstats")
+        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+    async def test_two_throttles_one_round_trip_on_daf_drf_two_on_drf(self) -> None:
+        set_throttle_timer((User3SecRateThrottle, User6MinRateThrottle), 0)
+        get_store(self.store_url).hit("warm", 1, 60, None)  # loads the script (NOSCRIPT, EVAL)
+        before = self.evalsha_calls()
+        statuses = [(await self.get("double")).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        assert self.evalsha_calls() - before == 4
+        self.side = "drf"  # DRF's sync path checks each throttle on its own
+        await self.get("double")
+        assert self.evalsha_calls() - before == 6
+        # Both paths counted every admitted check of the 6/min throttle: 3 + 1 + 1.
+        assert len(self.stored_history("throttle_minutes_127.0.0.1")) == 5
+
+
 class TestSimpleRateThrottleUnit(SimpleTestCase):
     def test_missing_scope_and_rate_is_improperly_configured(self) -> None:
         from daf_drf.throttling import SimpleRateThrottle

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,13 @@ from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from daf_drf.backends._deadline import store_deadline
+from daf_drf.backends._resp import LeanRedis, RespError, lean_target
 from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable
 
 __all__ = ["RedisStore"]
+
+# One check: (key, num_requests, duration, now or None for the server's clock).
+Check = tuple[str, int, int, float | None]
 
 SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1
@@ -43,19 +47,19 @@ SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (Exception,)
 
 
+def _num(value: Any) -> float | None:
+    return float(value) if value else None  # b"" (or None) when the history has no such entry
+
+
 def _decode(reply: Any) -> Decision:
-    allowed, count, oldest, newest, now, *rest = reply
-
-    def num(value: Any) -> float | None:
-        return float(value) if value not in (b"", "", None) else None
-
+    allowed, count, oldest, newest, now, admit = reply
     return Decision(
         allowed=bool(int(allowed)),
         now=float(now),
         count=int(count),
-        oldest=num(oldest),
-        newest=num(newest),
-        admit_at=num(rest[0]) if rest else None,
+        oldest=_num(oldest),
+        newest=_num(newest),
+        admit_at=_num(admit),
     )
 
 
@@ -122,6 +126,9 @@ class RedisStore:
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[Any, Any, asyncio.Future[None] | None]
         ] = weakref.WeakKeyDictionary()
+        # (loop, client) of the last check: a strong reference, dropped by `_forget` when the
+        # loop shuts down (its async generator closes the client) and replaced by the next loop.
+        self._last: tuple[asyncio.AbstractEventLoop, Any] | None = None
 
     # --- the check ---------------------------------------------------------------------
 
@@ -151,20 +158,58 @@ class RedisStore:
         return _decode(reply)
 
     async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
-        keys, args = [self.key_prefix + key], self._args(num_requests, duration, now)
+        return (await self.ahit_many([(key, num_requests, duration, now)]))[0]
+
+    async def ahit_many(self, checks: Sequence[Check]) -> list[Decision]:
+        """
+        Several checks in one round trip (every throttle of a request), applied in order and
+        atomically together. On Cluster, whose scripts cannot span hash slots, one per check.
+        Raises `StoreUnavailable` for the whole batch.
+        """
+        keys = [self.key_prefix + check[0] for check in checks]
+        args = [arg for _, num, duration, now in checks for arg in self._args(num, duration, now)]
+        loop = asyncio.get_running_loop()
+        last = self._last  # the running loop's ready client, without the weak mapping's lookup
+        client = last[1] if last is not None and last[0] is loop else None
+        if client is None:
+            entry = self._clients.get(loop)
+            if entry is not None and entry[2] is None:
+                client = entry[0]
+                self._last = (loop, client)
         try:
-            async with store_deadline(self.timeout):
-                client = await self.async_client()
-                async with self._gate():  # see `hit`: every client queues for a connection
-                    try:
-                        reply = await client.evalsha(SCRIPT_SHA, 1, *keys, *args)
-                    except NoScriptError:
-                        reply = await client.eval(SCRIPT, 1, *keys, *args)
+            if client is None:
+                async with store_deadline(self.timeout):
+                    client = await self.async_client()
+            if isinstance(client, LeanRedis):
+                # Bounded by the connection's watchdog: no timer per check (see `_resp`).
+                try:
+                    reply = await client.execute("EVALSHA", SCRIPT_SHA, len(keys), *keys, *args)
+                except RespError as exc:
+                    if not str(exc).startswith("NOSCRIPT"):
+                        raise
+                    reply = await client.execute("EVAL", SCRIPT, len(keys), *keys, *args)
+            else:
+                async with store_deadline(self.timeout):
+                    if len(keys) > 1 and isinstance(client, aredis.cluster.RedisCluster):
+                        reply = []
+                        for index, key in enumerate(keys):
+                            reply += await self._redis_py_eval(
+                                client, [key], args[3 * index : 3 * index + 3]
+                            )
+                    else:
+                        reply = await self._redis_py_eval(client, keys, args)
         except OUTAGE_ERRORS as exc:
             self.outage.failed(exc)
             raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
         self.outage.succeeded()
-        return _decode(reply)
+        return [_decode(reply[i : i + 6]) for i in range(0, len(reply), 6)]
+
+    async def _redis_py_eval(self, client: Any, keys: list[str], args: list[Any]) -> Any:
+        async with self._gate():  # see `hit`: every client queues for a connection
+            try:
+                return await client.evalsha(SCRIPT_SHA, len(keys), *keys, *args)
+            except NoScriptError:
+                return await client.eval(SCRIPT, len(keys), *keys, *args)
 
     # --- clients -----------------------------------------------------------------------
 
@@ -194,8 +239,13 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         entry = self._clients.get(loop)
         if entry is None:
-            client = _make_client(
-                self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
+            target = lean_target(self.url)
+            client = (
+                LeanRedis(target, timeout=self.timeout)
+                if target is not None
+                else _make_client(
+                    self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
+                )
             )
             closer = _close_with_loop(client, partial(self._forget, loop))
             ready: asyncio.Future[None] = loop.create_future()
@@ -216,6 +266,8 @@ class RedisStore:
         return entry[0]
 
     def _forget(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._last is not None and self._last[0] is loop:
+            self._last = None
         self._clients.pop(loop, None)
         self._gates.pop(loop, None)
 

@@ -1,0 +1,352 @@
+"""
+A lean asyncio client for the one command a throttle check sends.
+
+redis-py's async client spends 90 to 200 µs of CPU on each command (pool checkout, command
+packing, response callbacks, its observability hooks): as much as the rest of a daf_drf
+request served by `daf_drf.asgi`. A check needs one thing: write an `EVALSHA`, read one reply.
+This client does exactly that, over one connection per event loop, pipelined: concurrent
+checks write their commands back to back, and the replies, which Redis sends in the order it
+received the commands, are handed to the callers first in, first out.
+
+It speaks RESP2 to `redis://` and `unix://` URLs with a user name, password and database
+number. TLS, Sentinel, Cluster and redis-py's URL options keep redis-py (`RedisStore` picks).
+
+Guarantees:
+
+- A caller that gives up (its request was cancelled) leaves the
+  connection in step: its reply is still read, then dropped.
+- A lost connection fails every pending call with `ConnectionError`; the next call reconnects.
+- Bounded: a command unanswered for `timeout` seconds of responsive time aborts the
+  connection, failing every pending call (see `_Connection`); connecting and logging in have
+  the same bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from daf_drf.backends._deadline import CAP, LAG, TICKS, store_deadline
+
+__all__ = ["LeanRedis", "RespError", "Target", "lean_target"]
+
+CRLF = b"\r\n"
+
+
+class RespError(Exception):
+    """An error reply from the server (`-ERR ...`, `-NOSCRIPT ...`)."""
+
+
+class ProtocolError(ConnectionError):
+    """The server sent bytes that are not RESP2."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where to connect and how to log in."""
+
+    host: str = "127.0.0.1"
+    port: int = 6379
+    path: str | None = None  # a unix socket
+    username: str | None = None
+    password: str | None = None
+    db: int = 0
+
+
+def lean_target(url: str) -> Target | None:
+    """The `Target` of a URL this client serves, or `None` to leave the URL to redis-py."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if parts.scheme not in ("redis", "unix") or set(query) - {"db"}:
+        return None
+    try:
+        db = int(query["db"][-1]) if "db" in query else 0
+        if parts.scheme == "redis":
+            path_db = parts.path.strip("/")
+            db = int(path_db) if path_db else db
+            host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+        else:
+            host, port = "", 0
+    except ValueError:
+        return None  # let redis-py explain what is wrong with it
+    return Target(
+        host=host,
+        port=port,
+        path=parts.path if parts.scheme == "unix" else None,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        db=db,
+    )
+
+
+def encode(args: tuple[Any, ...]) -> bytes:
+    """One command as a RESP array of bulk strings."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        if isinstance(arg, str):
+            arg = arg.encode()
+        elif not isinstance(arg, bytes):
+            arg = str(arg).encode()
+        out.append(b"$%d\r\n%b\r\n" % (len(arg), arg))
+    return b"".join(out)
+
+
+class _Incomplete(Exception):
+    """The buffer ends inside a reply: wait for more bytes."""
+
+
+def parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
+    """The reply starting at `pos` and the position after it; `_Incomplete` if cut short."""
+    end = buf.find(CRLF, pos)
+    if end < 0:
+        raise _Incomplete
+    kind, after = buf[pos], end + 2
+    if kind == 0x3A:  # ':' integer
+        return int(buf[pos + 1 : end]), after
+    if kind == 0x24:  # '$' bulk string
+        size = int(buf[pos + 1 : end])
+        if size < 0:
+            return None, after
+        if len(buf) < after + size + 2:
+            raise _Incomplete
+        return bytes(buf[after : after + size]), after + size + 2
+    if kind == 0x2A:  # '*' array
+        size = int(buf[pos + 1 : end])
+        if size < 0:
+            return None, after
+        items = []
+        for _ in range(size):
+            item, after = parse(buf, after)
+            items.append(item)
+        return items, after
+    if kind == 0x2B:  # '+' simple string
+        return bytes(buf[pos + 1 : end]), after
+    if kind == 0x2D:  # '-' error
+        return RespError(bytes(buf[pos + 1 : end]).decode(errors="replace")), after
+    raise ProtocolError(f"unexpected reply type byte {bytes([kind])!r} from Redis")
+
+
+class PyReader:
+    """
+    The reply parser in Python, with hiredis's `Reader` interface: `feed(bytes)`, then
+    `gets()` until it returns `False` (no complete reply buffered).
+    """
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._pos = 0
+
+    def feed(self, data: bytes) -> None:
+        self._buf = self._buf[self._pos :] + data if self._pos < len(self._buf) else data
+        self._pos = 0
+
+    def gets(self) -> Any:
+        if self._pos >= len(self._buf):
+            return False
+        try:
+            reply, self._pos = parse(self._buf, self._pos)
+        except _Incomplete:
+            return False
+        except ValueError as exc:  # int() of a length or an integer that is not a number
+            raise ProtocolError(f"malformed reply from Redis: {exc}") from None
+        return reply
+
+
+def make_reader(parser: str = "auto") -> Any:
+    """hiredis's C parser when installed (`parser="auto"`), else (or `"python"`) `PyReader`."""
+    if parser == "auto":
+        try:
+            import hiredis
+        except ImportError:
+            pass
+        else:
+            return hiredis.Reader(protocolError=ProtocolError, replyError=RespError)
+    elif parser != "python":
+        raise ValueError(f"parser must be 'auto' or 'python', not {parser!r}")
+    return PyReader()
+
+
+class _Connection(asyncio.Protocol):
+    """
+    The connection, its FIFO of unanswered commands, and the watchdog that bounds them.
+
+    The watchdog replaces a timer per command (which costs more than the rest of the client
+    under load). One timer per connection ticks while commands are unanswered and keeps a
+    clock of responsive time, as `store_deadline` does: a tick on time adds the time since
+    the previous tick, a late one (the loop was busy, the reply may sit in the socket buffer)
+    adds nothing. Replies come in order, so if the oldest unanswered command has waited
+    `timeout` of responsive time (or `CAP` times that of wall time), the server stopped
+    answering: the connection is aborted and every pending call fails.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, reader: Any, timeout: float) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        # (waiter, responsive clock when sent, loop time when sent), oldest first.
+        self.pending: collections.deque[tuple[asyncio.Future[Any], float, float]] = (
+            collections.deque()
+        )
+        self.reader = reader
+        # Commands written in one turn of the loop leave in one `send()`: under load the
+        # syscall, not the command, is what costs.
+        self.outbox: list[bytes] = []
+        self.closed = False
+        self.lost: asyncio.Future[None] = loop.create_future()
+        self.timeout = timeout
+        self.interval = timeout / TICKS
+        self.lag = max(LAG, self.interval)
+        self.clock = 0.0  # responsive time counted by the watchdog
+        self.ticked = 0.0  # loop time of the watchdog's last tick
+        self.watchdog: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, data: bytes) -> asyncio.Future[Any]:
+        if self.closed or self.transport is None:
+            raise ConnectionError("the connection to Redis is closed")
+        loop = self.loop
+        waiter = loop.create_future()
+        if not self.outbox:
+            loop.call_soon(self._flush)
+        self.outbox.append(data)
+        now = loop.time()
+        if self.watchdog is None:
+            self.ticked = now
+            self.watchdog = loop.call_at(now + self.interval, self._tick, now + self.interval)
+        self.pending.append((waiter, self.clock + (now - self.ticked), now))
+        return waiter
+
+    def _tick(self, due: float) -> None:
+        now = self.loop.time()
+        if now - due <= self.lag:
+            self.clock += now - self.ticked
+        self.ticked = now
+        self.watchdog = None
+        if self.closed or not self.pending:
+            return  # idle: the next command starts the watchdog again
+        _, sent_clock, sent_at = self.pending[0]
+        if self.clock - sent_clock >= self.timeout or now - sent_at >= CAP * self.timeout:
+            self.abort(TimeoutError(f"no answer from Redis within {self.timeout}s"))
+            return
+        self.watchdog = self.loop.call_at(now + self.interval, self._tick, now + self.interval)
+
+    def _flush(self) -> None:
+        outbox, self.outbox = self.outbox, []
+        if self.transport is not None and not self.closed:
+            self.transport.write(b"".join(outbox))
+
+    def data_received(self, data: bytes) -> None:
+        reader, pending = self.reader, self.pending
+        reader.feed(data)
+        try:
+            while (reply := reader.gets()) is not False:
+                if not pending:
+                    raise ProtocolError("Redis sent a reply nobody asked for")
+                waiter = pending.popleft()[0]
+                if not waiter.done():  # a caller that gave up: its reply is dropped
+                    waiter.set_result(reply)
+        except ProtocolError as exc:
+            self.abort(exc)
+
+    def abort(self, exc: BaseException | None = None) -> None:
+        self._fail(exc)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(exc)
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def _fail(self, exc: BaseException | None) -> None:
+        self.closed = True
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
+        while self.pending:
+            waiter = self.pending.popleft()[0]
+            if not waiter.done():
+                error = ConnectionError(f"the connection to Redis was lost ({exc or 'closed'})")
+                waiter.set_exception(error)
+
+
+class LeanRedis:
+    """
+    One pipelined connection to a Redis server, for the event loop it is first used on.
+
+    `await client.execute("EVALSHA", sha, 1, key, ...)` returns the reply (`int`, `bytes`,
+    `None` or a list of those) and raises `RespError` for an error reply, and
+    `ConnectionError`, `OSError` or `TimeoutError` when the server cannot be reached or does
+    not answer within `timeout` (connecting and logging in included; see `_Connection` for how
+    an unanswered command is bounded).
+    """
+
+    def __init__(self, target: Target, *, timeout: float, parser: str = "auto") -> None:
+        make_reader(parser)  # a wrong name fails here, not on first use
+        self.target = target
+        self.timeout = timeout
+        self.parser = parser
+        self._conn: _Connection | None = None
+        self._connecting: asyncio.Task[_Connection] | None = None
+
+    async def execute(self, *args: Any) -> Any:
+        conn = self._conn
+        if conn is None or conn.closed:
+            conn = await self._connected()
+        reply = await conn.send(encode(args))
+        if isinstance(reply, RespError):
+            raise reply
+        return reply
+
+    async def _connected(self) -> _Connection:
+        task = self._connecting
+        if task is None or task.done():
+            # A task of its own: a caller that is cancelled does not abort the connect that
+            # other callers are waiting on.
+            task = self._connecting = asyncio.get_running_loop().create_task(self._connect())
+        return await asyncio.shield(task)
+
+    async def _connect(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        target = self.target
+        conn = _Connection(loop, make_reader(self.parser), self.timeout)
+        try:
+            async with store_deadline(self.timeout):
+                if target.path is not None:
+                    await loop.create_unix_connection(lambda: conn, target.path)
+                else:
+                    await loop.create_connection(lambda: conn, target.host, target.port)
+                handshake = []
+                if target.password is not None:
+                    user = (target.username,) if target.username else ()
+                    handshake.append(conn.send(encode(("AUTH", *user, target.password))))
+                if target.db:
+                    handshake.append(conn.send(encode(("SELECT", target.db))))
+                for waiter in handshake:
+                    reply = await waiter
+                    if isinstance(reply, RespError):
+                        raise reply
+        except BaseException:
+            conn.abort()
+            raise
+        self._conn = conn
+        return conn
+
+    async def aclose(self) -> None:
+        """Close the connection and wait until it is closed."""
+        conn, self._conn = self._conn, None
+        task, self._connecting = self._connecting, None
+        if task is not None and not task.done():
+            task.cancel()
+            # A cancelled connect aborts what it opened (see `_connect`).
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if conn is not None and conn.transport is not None:
+            conn._fail(None)
+            conn.transport.close()
+            await conn.lost
