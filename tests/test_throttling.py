@@ -709,7 +709,8 @@ class OutageBehaviour:
 
     @pytest.fixture(autouse=True)
     def _down_store(self) -> Any:
-        from tests.test_backends_redis import BlackHole, free_port
+        from tests.conftest import BlackHole
+        from tests.test_backends_redis import free_port
 
         if self.silent:
             hole = BlackHole()
