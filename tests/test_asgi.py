@@ -36,7 +36,7 @@ from daf_drf import _asgi_compat
 from daf_drf._asgi_pool import ThreadPool
 from daf_drf.asgi import ASGIHandler, check_asgi, get_asgi_application
 from daf_drf.hooks import inline_safe
-from tests._asgi_client import request, run_on_fresh_loop
+from tests.asgi_client import request, run_on_fresh_loop
 
 # --- views, middleware and receivers used by the tests ---------------------------------------
 

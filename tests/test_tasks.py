@@ -3,7 +3,7 @@ daf_drf.tasks in one process: 202 + Location, the status view and its permission
 arguments, thread hops, fire_and_forget and the system checks.
 
 Requests go through Django's async handler (`AsyncClient`). The worker runs are in
-test_tasks_worker_db.py and test_tasks_worker_rq.py.
+test_tasks_workers.py, RQ in process in test_tasks_rq.py.
 """
 
 from __future__ import annotations

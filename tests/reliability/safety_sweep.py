@@ -9,7 +9,6 @@ as one that became a 500, and every log record that carries one.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -150,50 +149,9 @@ async def serve(app: Any, case: Case, *, own_connections: bool) -> ASGIResult:
     if case.body is not None:
         body = json.dumps(case.body).encode()
         headers.append(("content-type", "application/json"))
-    if not own_connections:
-        return await asgi_request(case.method, path, body, headers, app=app, query=query)
-    return await _serve_as_a_server(app, case.method, path, query, body, headers)
-
-
-async def _serve_as_a_server(
-    app: Any, method: str, path: str, query: str, body: bytes, headers: list[tuple[str, str]]
-) -> ASGIResult:
-    raw = [(k.encode(), v.encode()) for k, v in [("host", "testserver"), *headers]]
-    if body:
-        raw.append((b"content-length", str(len(body)).encode()))
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": raw,
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    result = ASGIResult()
-    complete = asyncio.Event()
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await complete.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        result.messages.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            complete.set()
-
-    await asyncio.wait_for(app(scope, receive, send), timeout=20)
-    return result
+    return await asgi_request(
+        case.method, path, body, headers, app=app, query=query, own_connections=own_connections
+    )
 
 
 class Sweep:

@@ -46,7 +46,7 @@ from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_
 from daf_drf import asgi as daf_asgi
 from daf_drf._tasks_compat import TASKS_MODULE
 from daf_drf.backends import get_store
-from tests._asgi_client import run_on_fresh_loop
+from tests.asgi_client import run_on_fresh_loop
 from tests.reliability import safety_cases as cases
 from tests.reliability import safety_hooks as hooks
 from tests.reliability.safety_sweep import (
