@@ -7,6 +7,8 @@ connections, logins, databases, and a server that stops answering.
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import time
 from typing import Any
 
@@ -435,3 +437,20 @@ def test_a_store_outage_fails_the_whole_batch(black_hole: BlackHole) -> None:
     with pytest.raises(StoreUnavailable):
         asyncio.run(store.ahit_many([("a", 3, 60, None), ("b", 3, 60, None)]))
     store.close()
+
+
+def test_a_failed_connect_nobody_waits_for_is_not_logged_as_unretrieved(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        client = LeanRedis(Target(port=free_port()), timeout=1.0)
+        call = asyncio.ensure_future(client.execute("PING"))
+        await asyncio.sleep(0)  # the connect task is started
+        call.cancel()  # its only caller goes away; the connect then fails (refused)
+        await asyncio.sleep(0.2)
+        await client.aclose()
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        asyncio.run(scenario())
+        gc.collect()
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]

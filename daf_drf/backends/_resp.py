@@ -275,6 +275,11 @@ class _Connection(asyncio.Protocol):
                 waiter.set_exception(error)
 
 
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 class LeanRedis:
     """
     One pipelined connection to a Redis server, for the event loop it is first used on.
@@ -309,6 +314,9 @@ class LeanRedis:
             # A task of its own: a caller that is cancelled does not abort the connect that
             # other callers are waiting on.
             task = self._connecting = asyncio.get_running_loop().create_task(self._connect())
+            # Its callers may all have been cancelled: the failure is theirs to see, not the
+            # loop's "exception was never retrieved" log.
+            task.add_done_callback(_retrieve)
         return await asyncio.shield(task)
 
     async def _connect(self) -> _Connection:
