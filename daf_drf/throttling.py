@@ -145,7 +145,6 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
     _decision: Decision | None = None
     _cache_store: CacheStore | None = None
     _store: Any = None
-    _result = False
     _store_down = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -319,38 +318,15 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         self._decision, self._store_down = None, False
         return None
 
-    def _prepare(self, request: Any, view: Any) -> bool | None:
-        """`_aprepare` for a store with `ahit_many` and an `inline_safe` `get_cache_key`."""
-        if not self._begin(view):
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self._decision, self._store_down = None, False
-        return None
-
     async def _afinish(self, request: Any, decision: Decision | None) -> bool:
         """Apply the store's answer (`None`: the store was unavailable) and call the hooks."""
-        hook = self._finish(request, decision)
-        if hook is None:
-            return self._result
-        return self._checked(request, bool(await call_hook(self, hook)))
-
-    def _finish(self, request: Any, decision: Decision | None) -> Any:
-        """
-        Apply the store's answer. Returns the hook still to be called by the hook rule, or
-        `None` when the answer is in `self._result` (the store was down, or the hook is pure
-        and was called here).
-        """
         if decision is None:
-            self._result = self._checked(request, self._store_failed())
-            return None
+            return self._checked(request, self._store_failed())
         self._apply(decision)
         hook = self.throttle_success if decision.allowed else self.throttle_failure
-        if getattr(hook, "inline_safe", False) is True:
-            self._result = self._checked(request, bool(hook()))
-            return None
-        return hook
+        if getattr(hook, "inline_safe", False) is True:  # the built-in ones: no coroutine
+            return self._checked(request, bool(hook()))
+        return self._checked(request, bool(await call_hook(self, hook)))
 
 
 async def aallow_together(throttles: list[Any], request: Any, view: Any) -> list[bool] | None:
@@ -366,13 +342,10 @@ async def aallow_together(throttles: list[Any], request: Any, view: Any) -> list
     store: Any = None
     for throttle in throttles:
         kind = type(throttle)
-        own = _OWN_CLASSES.get(kind)
-        if own is None:
-            own = _OWN_CLASSES[kind] = (
-                getattr(kind, "aallow_request", None) is SimpleRateThrottle.aallow_request
-                and getattr(kind, "allow_request", None) in _OWN_ALLOW_REQUEST
-            )
-        if not own:
+        if (
+            getattr(kind, "aallow_request", None) is not SimpleRateThrottle.aallow_request
+            or getattr(kind, "allow_request", None) not in _OWN_ALLOW_REQUEST
+        ):
             return None
         mine = throttle.get_store()
         if store is None:
@@ -381,18 +354,8 @@ async def aallow_together(throttles: list[Any], request: Any, view: Any) -> list
             store = mine
         elif mine is not store:
             return None
-    # This is the hot path of every throttled request: pure hooks are called without a
-    # coroutine each (the hook rule would run them inline anyway).
-    answers: list[bool | None] = []
-    asking = []
-    for throttle in throttles:
-        if getattr(throttle.get_cache_key, "inline_safe", False) is True:
-            answer = throttle._prepare(request, view)
-        else:
-            answer = await throttle._aprepare(request, view)
-        answers.append(answer)
-        if answer is None:
-            asking.append(throttle)
+    answers: list[bool | None] = [await t._aprepare(request, view) for t in throttles]
+    asking = [t for t, answer in zip(throttles, answers, strict=True) if answer is None]
     if not asking:
         return answers  # type: ignore[return-value]
     decisions: list[Decision] | list[None]
@@ -402,19 +365,8 @@ async def aallow_together(throttles: list[Any], request: Any, view: Any) -> list
         )
     except StoreUnavailable:
         decisions = [None] * len(asking)
-    finished = []
-    for throttle, decision in zip(asking, decisions, strict=True):
-        hook = throttle._finish(request, decision)
-        if hook is not None:  # a hook the rule must call (async, or sync in a thread)
-            finished.append(throttle._checked(request, bool(await call_hook(throttle, hook))))
-        else:
-            finished.append(throttle._result)
-    results = iter(finished)
-    return [next(results) if answer is None else answer for answer in answers]
-
-
-# Per throttle class: are `allow_request` and `aallow_request` daf_drf's own?
-_OWN_CLASSES: dict[type, bool] = {}
+    finished = iter([await t._afinish(request, d) for t, d in zip(asking, decisions, strict=True)])
+    return [next(finished) if answer is None else answer for answer in answers]
 
 
 # `get_store()` runs on every check: each `store` attribute (`None` for `THROTTLE_STORE`) is

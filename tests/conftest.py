@@ -132,3 +132,12 @@ def black_hole() -> Iterator[BlackHole]:
         yield server
     finally:
         server.close()
+
+
+def command_calls(url: str) -> dict[str, int]:
+    """Calls per command on the Redis server at `url` since its last `CONFIG RESETSTAT`."""
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}

@@ -26,7 +26,7 @@ from daf_drf.backends._resp import (
     make_reader,
 )
 from daf_drf.backends.redis import RedisStore
-from tests.conftest import BlackHole
+from tests.conftest import BlackHole, command_calls
 from tests.test_backends_redis import free_port, start_redis, stop_redis
 
 PARSERS = ["python", "auto"]  # "auto" is hiredis: the `test` extra installs it
@@ -380,12 +380,6 @@ def test_a_busy_loop_does_not_drop_an_answered_command(
 # --- the store's batch ----------------------------------------------------------------------
 
 
-def commandstats(url: str) -> dict[str, int]:
-    with redis.Redis.from_url(url) as client:
-        stats = client.info("commandstats")
-    return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
-
-
 def test_several_checks_make_one_round_trip_and_see_each_other(clean_redis: str) -> None:
     store = RedisStore(clean_redis, timeout=5.0, key_prefix="t:")
 
@@ -412,7 +406,7 @@ def test_several_checks_make_one_round_trip_and_see_each_other(clean_redis: str)
         [(False, 3), (False, 2), (False, 3)],
         [(False, 3), (False, 2), (False, 3)],
     ]
-    stats = commandstats(clean_redis)
+    stats = command_calls(clean_redis)
     assert stats["evalsha"] == 4  # one per batch
     store.close()
 

@@ -413,11 +413,9 @@ class TestRoundTripsOnRedis(OnRedis, ThrottleTestCase):
     """The throttles of a daf_drf view check Redis together: one round trip per request."""
 
     def evalsha_calls(self) -> int:
-        import redis
+        from tests.conftest import command_calls
 
-        with redis.Redis.from_url(self.store_url) as client:
-            stats = client.info("commandstats")
-        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+        return command_calls(self.store_url).get("evalsha", 0)
 
     async def test_two_throttles_one_round_trip_on_daf_drf_two_on_drf(self) -> None:
         set_throttle_timer((User3SecRateThrottle, User6MinRateThrottle), 0)

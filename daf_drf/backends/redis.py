@@ -126,9 +126,6 @@ class RedisStore:
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[Any, Any, asyncio.Future[None] | None]
         ] = weakref.WeakKeyDictionary()
-        # (loop, client) of the last check: a strong reference, dropped by `_forget` when the
-        # loop shuts down (its async generator closes the client) and replaced by the next loop.
-        self._last: tuple[asyncio.AbstractEventLoop, Any] | None = None
 
     # --- the check ---------------------------------------------------------------------
 
@@ -168,14 +165,8 @@ class RedisStore:
         """
         keys = [self.key_prefix + check[0] for check in checks]
         args = [arg for _, num, duration, now in checks for arg in self._args(num, duration, now)]
-        loop = asyncio.get_running_loop()
-        last = self._last  # the running loop's ready client, without the weak mapping's lookup
-        client = last[1] if last is not None and last[0] is loop else None
-        if client is None:
-            entry = self._clients.get(loop)
-            if entry is not None and entry[2] is None:
-                client = entry[0]
-                self._last = (loop, client)
+        entry = self._clients.get(asyncio.get_running_loop())
+        client = entry[0] if entry is not None and entry[2] is None else None  # ready
         try:
             if client is None:
                 async with store_deadline(self.timeout):
@@ -266,8 +257,6 @@ class RedisStore:
         return entry[0]
 
     def _forget(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._last is not None and self._last[0] is loop:
-            self._last = None
         self._clients.pop(loop, None)
         self._gates.pop(loop, None)
 
