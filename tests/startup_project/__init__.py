@@ -1,0 +1,1 @@
+"""A startproject-style project whose `REST_FRAMEWORK` names daf_drf classes (start-up matrix)."""
