@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tarfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,9 +64,22 @@ class Recipe:
     exceptions: dict[str, str] = field(default_factory=dict)
     # At least this many tests must pass on DRF (the suite really ran).
     min_passed: int = 1
+    # A migration step that text edits cannot express (run after the edits, on the tree).
+    adapt: Callable[[Path], None] | None = None
+    # Paths removed from both copies (a package's own source that must not shadow the
+    # installed one, say).
+    drop: tuple[str, ...] = ()
+    # Extracted members: only those under these prefixes (all when empty).
+    members: tuple[str, ...] = ()
+    # Tells two runs of one package apart (their trees live side by side).
+    variant: str = ""
 
     @property
     def slug(self) -> str:
+        return f"{self.package}-{self.version}" + (f"-{self.variant}" if self.variant else "")
+
+    @property
+    def release(self) -> str:
         return f"{self.package}-{self.version}"
 
 
@@ -75,6 +89,7 @@ class SuiteRun:
     returncode: int
     output: str
     dispatched: int  # requests daf_drf's APIView.dispatch served
+    asgi_requests: int  # how many of them were ASGIRequests
 
     def with_outcome(self, outcome: str) -> set[str]:
         return {test for test, seen in self.outcomes.items() if seen == outcome}
@@ -98,7 +113,7 @@ def fetch(recipe: Recipe) -> Path:
         stem = candidate.name[: -len(".tar.gz")].replace("-", "_").lower()
         if stem == f"{normalized}_{recipe.version}":
             return candidate
-    raise RuntimeError(f"could not download the sdist of {recipe.slug}:\n{done.stderr}")
+    raise RuntimeError(f"could not download the sdist of {recipe.release}:\n{done.stderr}")
 
 
 def extract(recipe: Recipe, side: str) -> Path:
@@ -108,8 +123,16 @@ def extract(recipe: Recipe, side: str) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     with tarfile.open(archive) as tar:
-        tar.extractall(target, filter="data")
+        members = [
+            member
+            for member in tar.getmembers()
+            if not recipe.members
+            or member.name.partition("/")[2].startswith(recipe.members)
+        ]
+        tar.extractall(target, members=members, filter="data")
     (tree,) = [path for path in target.iterdir() if path.is_dir()]
+    for dropped in recipe.drop:
+        shutil.rmtree(tree / dropped, ignore_errors=True)
     # Published sdists sometimes ship bytecode; it must not stand in for the edited source.
     for cached in tree.rglob("__pycache__"):
         shutil.rmtree(cached)
@@ -132,6 +155,8 @@ def migrate(recipe: Recipe, tree: Path) -> None:
                 f"{edit.old!r}, found {found}; the recipe needs updating"
             )
         path.write_text(text.replace(edit.old, edit.new))
+    if recipe.adapt is not None:
+        recipe.adapt(tree)
 
 
 def run_suite(recipe: Recipe, tree: Path) -> SuiteRun:
@@ -152,10 +177,12 @@ def run_suite(recipe: Recipe, tree: Path) -> SuiteRun:
         raise AssertionError(f"{recipe.slug}: no pytest configuration in the tree; add one")
     if not report.exists():
         raise AssertionError(f"{recipe.slug}: pytest wrote no report:\n{output[-4000:]}")
-    served = re.search(r"^DAF_DRF_DISPATCHED=(\d+)$", output, re.MULTILINE)
+    served = re.search(r"^DAF_DRF_DISPATCHED=(\d+) ASGI=(\d+)$", output, re.MULTILINE)
     if served is None:
         raise AssertionError(f"{recipe.slug}: the probe did not report:\n{output[-4000:]}")
-    return SuiteRun(read_junit(report), done.returncode, output, int(served.group(1)))
+    return SuiteRun(
+        read_junit(report), done.returncode, output, int(served.group(1)), int(served.group(2))
+    )
 
 
 def read_junit(report: Path) -> dict[str, str]:
