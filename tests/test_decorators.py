@@ -144,12 +144,14 @@ def test_missing_method_list_is_drfs_assertion_error_when_the_view_is_called() -
     # DRF's own test: `@api_view` without its list decorates silently, then the "view" (the
     # inner decorator) raises when called.
     view = api_view(hello)  # type: ignore[arg-type]
-    with pytest.raises(AssertionError, match="^@api_view missing list of allowed HTTP methods$"):
+    with pytest.raises(AssertionError, match=r"^@api_view missing list of allowed HTTP methods$"):
         view(AsyncAPIRequestFactory().get("/"))  # type: ignore[arg-type]
 
 
 def test_a_string_instead_of_a_list_is_drfs_assertion_error() -> None:
-    with pytest.raises(AssertionError, match="^@api_view expected a list of strings, received str$"):
+    with pytest.raises(
+        AssertionError, match=r"^@api_view expected a list of strings, received str"
+    ):
 
         @api_view("GET")  # type: ignore[arg-type]
         async def view(request: Any) -> Response:
