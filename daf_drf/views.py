@@ -21,6 +21,7 @@ import inspect
 from typing import Any
 
 from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -46,6 +47,15 @@ from daf_drf.throttling import aallow_together
 __all__ = ["APIView", "AsyncAPIView", "check_async_handlers", "dual_mode_view"]
 
 _SYNC_ALLOWED = frozenset({"options"})
+
+SYNC_ONLY_HINT = (
+    "daf_drf: {view} ran a sync Django API that uses the database on the event loop. Common "
+    "culprits in migrated code: the ORM, `login()`/`logout()`/`update_session_auth_hash()` "
+    "(await `alogin`/`alogout`/`aupdate_session_auth_hash`), a signal whose receivers write "
+    "(`await signal.asend(...)`, e.g. user_logged_in and its update_last_login receiver), "
+    "anything else through `await sync_to_async(func)(...)`. See docs/migration.md, "
+    '"Signals, mail and auth helpers in async code".'
+)
 
 
 def check_async_handlers(cls: type, names: Any = None) -> None:
@@ -339,6 +349,7 @@ class APIView(drf_views.APIView):
         (read per call, like DRF) awaited if async, inline if pure, else in one thread hop.
         """
         self._set_authenticate_header(exc)
+        self._explain_sync_only(exc)
         handler = _keep_outer_transaction(self.get_exception_handler())
         context = self.get_exception_handler_context()
         # An error before authentication (406, a versioning 404) reaches a handler that may
@@ -355,6 +366,12 @@ class APIView(drf_views.APIView):
             self.raise_uncaught_exception(exc)
         response.exception = True
         return response  # type: ignore[no-any-return]
+
+    def _explain_sync_only(self, exc: Exception) -> None:
+        # Django's message says what, not which call of a migrated view or how to fix it.
+        if isinstance(exc, SynchronousOnlyOperation) and not getattr(exc, "_daf_hint", False):
+            exc._daf_hint = True  # type: ignore[attr-defined]
+            exc.add_note(SYNC_ONLY_HINT.format(view=type(self).__qualname__))
 
     def _set_authenticate_header(self, exc: Exception) -> None:
         # DRF's 401-vs-403 rule: 401 with the first authenticator's header, else 403.
