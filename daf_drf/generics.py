@@ -110,14 +110,14 @@ def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
     Whether the hooks `owner` (a view class, or an instance's `__dict__`) has for `hooks` are
     sync and leave their async siblings to daf_drf. A name `owner` lacks is skipped.
     """
-    get = owner.get if isinstance(owner, dict) else lambda name: getattr(owner, name, None)
+    members: dict[str, Any] = owner if isinstance(owner, dict) else {}
     for name in hooks:
-        func = get(name)
+        func = members.get(name) if members else getattr(owner, name, None)
         if func is not None and _is_async(func):
             return False
         sibling = _SIBLINGS.get(name)
         if sibling:
-            func = get(sibling)
+            func = members.get(sibling) if members else getattr(owner, sibling, None)
             if func is not None and func is not defaults.get(sibling):
                 return False
     return True

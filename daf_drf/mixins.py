@@ -312,7 +312,8 @@ class DestroyModelMixin(drf_mixins.DestroyModelMixin):
 
     async def aperform_destroy(self, instance: Any) -> None:
         """Call the view's `perform_destroy` (sync or async, class or instance) by the hook rule."""
-        await _acall_write_hook(self, "perform_destroy", DestroyModelMixin.perform_destroy, instance)
+        default = DestroyModelMixin.perform_destroy
+        await _acall_write_hook(self, "perform_destroy", default, instance)
 
 
 _DEFAULT_SIBLINGS: dict[str, type] = {

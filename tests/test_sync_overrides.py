@@ -209,3 +209,67 @@ class InstanceHookTests(_NoLostCoroutines):
     async def test_get_queryset_assigned_on_the_instance_is_used_by_the_lookup(self) -> None:
         response = await self.client.get("/me/odd/")
         assert response.status_code == 404
+
+
+class SyncOptions(generics.ListCreateAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().options(request, *args, **kwargs)
+        response.data["extra"] = True
+        return response
+
+
+class PassThroughDispatch(generics.ListAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self.tenant = "acme"
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        assert self.tenant == "acme"
+        return super().get_queryset()
+
+
+class HandlerOverrideTests(_NoLostCoroutines):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_books(2)
+
+    async def test_sync_options_calling_super_gets_drfs_metadata_response(self) -> None:
+        request = AsyncAPIRequestFactory().options("/")
+        response = await SyncOptions.as_view()(request)
+        assert response.status_code == 200
+        assert response.data["name"] == "Sync Options"
+        assert response.data["extra"] is True
+        assert "POST" in response.data["actions"]
+
+    async def test_a_sync_dispatch_that_returns_super_unchanged_works(self) -> None:
+        response = await PassThroughDispatch.as_view()(AsyncAPIRequestFactory().get("/"))
+        assert response.status_code == 200
+        assert len(response.data) == 2
+
+
+class InstanceCheckPermissions(generics.ListAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    def setup(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.check_permissions = self.deny  # type: ignore[method-assign]
+
+    def deny(self, request: Any) -> None:
+        self.permission_denied(request, message="closed today")
+
+
+class InstanceDispatchStepTests(_NoLostCoroutines):
+    async def test_check_permissions_assigned_on_the_instance_is_honoured(self) -> None:
+        response = await InstanceCheckPermissions.as_view()(AsyncAPIRequestFactory().get("/"))
+        assert response.status_code == 403
+        assert response.data["detail"] == "closed today"
