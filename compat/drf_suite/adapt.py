@@ -109,7 +109,9 @@ def adapt_import(node: ast.ImportFrom, *, asgi: bool, view_names: set[str]) -> s
     names = [(alias.name, alias.asname) for alias in node.names]
 
     def spell(pairs: list[tuple[str, str | None]]) -> str:
-        return ", ".join(name if asname is None else f"{name} as {asname}" for name, asname in pairs)
+        return ", ".join(
+            name if asname is None else f"{name} as {asname}" for name, asname in pairs
+        )
 
     if module == "rest_framework":
         ours = [pair for pair in names if pair[0] in SWAPPED_MODULES]
@@ -135,7 +137,9 @@ def adapt_import(node: ast.ImportFrom, *, asgi: bool, view_names: set[str]) -> s
         return text
     if module == "rest_framework.test" and asgi:
         pairs = [
-            ("AsyncAPIRequestFactory", asname or name) if name == "APIRequestFactory" else (name, asname)
+            ("AsyncAPIRequestFactory", asname or name)
+            if name == "APIRequestFactory"
+            else (name, asname)
             for name, asname in names
         ]
         return f"from daf_drf.test import {spell(pairs)}\n"

@@ -6,8 +6,6 @@ ones (daf_drf's `AsyncAPIRequestFactory`).
 
 from __future__ import annotations
 
-import functools
-
 import rest_framework
 
 from compat.drf_suite.adapt import MODULES, adapt_tree

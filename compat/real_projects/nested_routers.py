@@ -8,8 +8,8 @@ nothing else changes: the mixin, the routers, the serializers and every test sta
 published.
 
 The sdist ships the test modules without their settings, pytest configuration, package marker
-or the small `tests/helpers.py` they import; the harness adds those to both copies (our own settings,
-modelled on the package's `rest_framework_nested/runtests/settings.py`).
+or the small `tests/helpers.py` they import; the harness adds those to both copies (our own
+settings, modelled on the package's `rest_framework_nested/runtests/settings.py`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,10 @@ def get_regex_pattern(urlpattern):
     return urlpattern.pattern.regex.pattern
 '''
 
-SWAP = ("from rest_framework.viewsets import ModelViewSet\n", "from daf_drf.viewsets import ModelViewSet\n")
+SWAP = (
+    "from rest_framework.viewsets import ModelViewSet\n",
+    "from daf_drf.viewsets import ModelViewSet\n",
+)
 
 RECIPE = Recipe(
     package="drf-nested-routers",

@@ -126,8 +126,7 @@ def extract(recipe: Recipe, side: str) -> Path:
         members = [
             member
             for member in tar.getmembers()
-            if not recipe.members
-            or member.name.partition("/")[2].startswith(recipe.members)
+            if not recipe.members or member.name.partition("/")[2].startswith(recipe.members)
         ]
         tar.extractall(target, members=members, filter="data")
     (tree,) = [path for path in target.iterdir() if path.is_dir()]

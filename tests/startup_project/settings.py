@@ -61,7 +61,9 @@ STATIC_URL = "static/"
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_THROTTLE_RATES": {"anon": "100/min", "user": "100/min"},
 }
-for _name, _value in (CASE["value"] if CASE["setting"] == "ALL" else {CASE["setting"]: CASE["value"]}).items():
+for _name, _value in (
+    CASE["value"] if CASE["setting"] == "ALL" else {CASE["setting"]: CASE["value"]}
+).items():
     if _name == "MIDDLEWARE":
         MIDDLEWARE.extend(_value if isinstance(_value, list) else [_value])
     else:

@@ -1,7 +1,8 @@
 """
 Start the project one way, in this fresh interpreter, and check the case's setting took effect.
 
-    DAF_STARTUP_CASE='{"setting": ..., "value": ..., "order": ...}' python -m tests.startup_project.start ENTRY
+    DAF_STARTUP_CASE='{"setting": ..., "value": ..., "order": ...}' \
+        python -m tests.startup_project.start ENTRY
 
 ENTRY is one of
 - `check`: `manage.py check` (Django's `execute_from_command_line`);
@@ -121,7 +122,6 @@ def start(entry: str) -> None:
 def check_effect() -> None:
     """The case's setting resolved to the objects it names (it was not silently ignored)."""
     from django.conf import settings
-    from django.utils.module_loading import import_string
 
     case = settings.CASE
     named = case["value"] if case["setting"] == "ALL" else {case["setting"]: case["value"]}
