@@ -236,6 +236,17 @@ class PassThroughDispatch(generics.ListAPIView):
         return super().get_queryset()
 
 
+class HeaderDispatch(generics.ListAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    async def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = await super().dispatch(request, *args, **kwargs)
+        response["X-Books"] = str(len(response.data))
+        return response
+
+
 class HandlerOverrideTests(_NoLostCoroutines):
     @classmethod
     def setUpTestData(cls) -> None:
@@ -248,6 +259,10 @@ class HandlerOverrideTests(_NoLostCoroutines):
         assert response.data["name"] == "Sync Options"
         assert response.data["extra"] is True
         assert "POST" in response.data["actions"]
+
+    async def test_an_async_dispatch_override_awaits_super_and_reads_the_response(self) -> None:
+        response = await HeaderDispatch.as_view()(AsyncAPIRequestFactory().get("/"))
+        assert response["X-Books"] == "2"
 
     async def test_a_sync_dispatch_that_returns_super_unchanged_works(self) -> None:
         response = await PassThroughDispatch.as_view()(AsyncAPIRequestFactory().get("/"))
