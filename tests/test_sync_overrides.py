@@ -288,3 +288,44 @@ class InstanceDispatchStepTests(_NoLostCoroutines):
         response = await InstanceCheckPermissions.as_view()(AsyncAPIRequestFactory().get("/"))
         assert response.status_code == 403
         assert response.data["detail"] == "closed today"
+
+
+class AsyncSiblingSuperViewSet(viewsets.ModelViewSet):
+    # Async overrides of the sync names that call daf_drf's async siblings through super().
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    async def get_queryset(self) -> Any:  # type: ignore[override]
+        queryset = await super().aget_queryset()
+        return queryset.filter(title__startswith="Book")
+
+    async def get_object(self) -> Any:  # type: ignore[override]
+        book = await super().aget_object()
+        book.title = book.title.upper()
+        return book
+
+    async def perform_create(self, serializer: Any) -> None:  # type: ignore[override]
+        await super().aperform_create(serializer)
+        await AuditEntry.objects.acreate(message="sibling create")
+
+
+class AsyncSiblingSuperTests(_NoLostCoroutines):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_books(2)
+
+    async def test_async_overrides_calling_the_async_siblings_through_super(self) -> None:
+        factory = AsyncAPIRequestFactory()
+        listed = await AsyncSiblingSuperViewSet.as_view({"get": "list"})(factory.get("/"))
+        retrieved = await AsyncSiblingSuperViewSet.as_view({"get": "retrieve"})(
+            factory.get("/"), pk=2
+        )
+        created = await AsyncSiblingSuperViewSet.as_view({"post": "create"})(
+            factory.post("/", NEW, format="json")
+        )
+        assert [book["id"] for book in listed.data] == [1, 2]
+        assert retrieved.data["title"] == "BOOK 1"
+        assert created.status_code == 201
+        assert await Book.objects.filter(isbn="4242").aexists()
+        assert await AuditEntry.objects.filter(message="sibling create").aexists()
