@@ -329,3 +329,46 @@ class AsyncSiblingSuperTests(_NoLostCoroutines):
         assert created.status_code == 201
         assert await Book.objects.filter(isbn="4242").aexists()
         assert await AuditEntry.objects.filter(message="sibling create").aexists()
+
+
+class InstanceWriteHookViewSet(viewsets.ModelViewSet):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    @action(detail=False, methods=["post"])
+    async def imported(self, request: Any) -> Any:
+        self.perform_create = self.create_imported  # type: ignore[method-assign]
+        return await self.create(request)
+
+    def create_imported(self, serializer: Any) -> None:
+        serializer.save(title=f"Imported {serializer.validated_data['title']}")
+
+
+class AperformOverrideViewSet(viewsets.ModelViewSet):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    async def aperform_create(self, serializer: Any) -> None:
+        await super().aperform_create(serializer)
+        await AuditEntry.objects.acreate(message="aperform_create")
+
+
+class WriteHookTests(_NoLostCoroutines):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_books(1)
+
+    async def test_perform_create_assigned_on_the_instance_saves(self) -> None:
+        view = InstanceWriteHookViewSet.as_view({"post": "imported"})
+        response = await view(AsyncAPIRequestFactory().post("/", NEW, format="json"))
+        assert response.status_code == 201
+        assert (await Book.objects.aget(isbn="4242")).title == "Imported New"
+
+    async def test_an_aperform_create_override_is_called_and_its_super_saves(self) -> None:
+        view = AperformOverrideViewSet.as_view({"post": "create"})
+        response = await view(AsyncAPIRequestFactory().post("/", NEW, format="json"))
+        assert response.status_code == 201
+        assert await Book.objects.filter(isbn="4242").aexists()
+        assert await AuditEntry.objects.filter(message="aperform_create").aexists()
