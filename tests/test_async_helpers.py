@@ -15,6 +15,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import (
     aauthenticate,
     alogin,
+    alogout,
     aupdate_session_auth_hash,
     update_session_auth_hash,
 )
@@ -48,6 +49,14 @@ class WhoAmI(APIView):
 
     async def get(self, request: Any) -> Response:
         return Response({"username": (await request.auser()).username})
+
+
+class Logout(APIView):
+    authentication_classes: list[Any] = []
+
+    async def post(self, request: Any) -> Response:
+        await alogout(request)
+        return Response({"logged_out": True})
 
 
 class ChangePassword(WhoAmI):
@@ -85,6 +94,7 @@ class Notify(APIView):
 urlpatterns = [
     path("login/", Login.as_view()),
     path("whoami/", WhoAmI.as_view()),
+    path("logout/", Logout.as_view()),
     path("password/", ChangePassword.as_view()),
     path("signal/", SignalLogin.as_view()),
     path("notify/", Notify.as_view()),
@@ -108,6 +118,15 @@ class AsyncHelperTests(TestCase):
         assert login.status_code == 200
         assert whoami.json() == {"username": "ada"}
         assert (await User.objects.aget(username="ada")).last_login is not None
+
+    async def test_alogout_ends_the_session(self) -> None:
+        await self.client.post(
+            "/login/", {"username": "ada", "password": "old-secret"}, format="json"
+        )
+        logout = await self.client.post("/logout/")
+        whoami = await self.client.get("/whoami/")
+        assert logout.status_code == 200
+        assert whoami.status_code == 403
 
     async def test_aupdate_session_auth_hash_keeps_the_session_after_a_password_change(
         self,
