@@ -26,6 +26,7 @@ import redis.cluster
 import redis.sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.retry import Retry
 
 from daf_drf.backends._deadline import store_deadline
@@ -212,7 +213,9 @@ class RedisStore:
         return {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
-            "retry": Retry(NoBackoff(), 0),
+            # redis-py's async clients take their own `Retry` class (8.2 warns about, and
+            # converts, a sync one); 0 retries either way, so the deadline holds.
+            "retry": (AsyncRetry if asyncio_ else Retry)(NoBackoff(), 0),
         }
 
     def sync_client(self) -> Any:
