@@ -51,7 +51,7 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
-from daf_drf.hooks import call_hook, resolve_sync
+from daf_drf.hooks import _is_async, call_hook, resolve_sync
 from daf_drf.mixins import LOOKUP_HOOKS
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
@@ -105,6 +105,24 @@ def _raw(func: Any) -> Any:
     return getattr(func, "__func__", func)
 
 
+def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
+    """
+    Whether the hooks `owner` (a view class, or an instance's `__dict__`) has for `hooks` are
+    sync and leave their async siblings to daf_drf. A name `owner` lacks is skipped.
+    """
+    members: dict[str, Any] = owner if isinstance(owner, dict) else {}
+    for name in hooks:
+        func = members.get(name) if members else getattr(owner, name, None)
+        if func is not None and _is_async(func):
+            return False
+        sibling = _SIBLINGS.get(name)
+        if sibling:
+            func = members.get(sibling) if members else getattr(owner, sibling, None)
+            if func is not None and func is not defaults.get(sibling):
+                return False
+    return True
+
+
 class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
 
@@ -118,15 +136,12 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         key = (cls, hooks)
         cached = _ONE_HOP.get(key)
         if cached is None:
-            cached = True
-            for name in hooks:
-                if inspect.iscoroutinefunction(getattr(cls, name)):
-                    cached = False
-                sibling = _SIBLINGS.get(name)
-                if sibling and getattr(cls, sibling) is not getattr(GenericAPIView, sibling):
-                    cached = False
+            cached = _sync_hooks(cls, vars(GenericAPIView), hooks)
             _ONE_HOP[key] = cached
         if not cached:
+            return False
+        # A hook assigned on the instance (`self.get_object = self.get_me`) counts too.
+        if self.__dict__ and not _sync_hooks(self.__dict__, {}, hooks):
             return False
         # DRF's own filter_queryset/paginate_queryset call backends and paginators, which
         # may be async themselves (and may be set per instance through as_view()).
@@ -232,7 +247,11 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         return {self.lookup_field: self.kwargs[lookup_url_kwarg]}
 
     def _overridden(self, name: str) -> bool:
-        return getattr(type(self), name) is not getattr(GenericAPIView, name)
+        # Overridden by a subclass, or assigned on the instance as DRF code sometimes does
+        # (`self.get_object = self.get_current_user`); DRF calls either.
+        return name in self.__dict__ or getattr(type(self), name) is not getattr(
+            GenericAPIView, name
+        )
 
     # --- DRF's sync call sites ---------------------------------------------------------------
     # DRF's metadata (OPTIONS), browsable API and schema generators call these synchronously,

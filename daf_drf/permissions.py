@@ -101,7 +101,10 @@ def _await_view_queryset(permission: Any) -> None:
         return
 
     def _queryset(view: Any) -> Any:
-        return resolve_sync(drf_queryset(view), what=f"{type(view).__qualname__}.get_queryset")
+        queryset = resolve_sync(drf_queryset(view), what=f"{type(view).__qualname__}.get_queryset")
+        # DRF's own check, which an `async def get_queryset` passes with its coroutine.
+        assert queryset is not None, f"{view.__class__.__name__}.get_queryset() returned None"
+        return queryset
 
     _queryset.awaits_queryset = True  # type: ignore[attr-defined]
     permission._queryset = _queryset  # type: ignore[method-assign]

@@ -16,10 +16,11 @@ Migrating a view is an import swap and `async def` handlers:
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
 from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -30,12 +31,19 @@ from rest_framework.response import Response
 
 from daf_drf import permissions as daf_permissions
 from daf_drf.exceptions import UserNotLoaded
-from daf_drf.hooks import HookNotAwaitable, _is_noop, call_hook, is_inline_safe, resolve_sync
+from daf_drf.hooks import (
+    HookNotAwaitable,
+    _is_noop,
+    _loop_running_here,
+    call_hook,
+    is_inline_safe,
+    resolve_sync,
+)
 from daf_drf.request import Request
 from daf_drf.response import render_on_loop
 from daf_drf.throttling import aallow_together
 
-__all__ = ["APIView", "AsyncAPIView", "check_async_handlers"]
+__all__ = ["APIView", "AsyncAPIView", "check_async_handlers", "dual_mode_view"]
 
 _SYNC_ALLOWED = frozenset({"options"})
 
@@ -84,6 +92,26 @@ def _keep_outer_transaction(handler: Any) -> Any:
 
     handle.inline_safe = is_inline_safe(None, handler)  # type: ignore[attr-defined]
     return handle
+
+
+def dual_mode_view(view: Any) -> Any:
+    """
+    Wrap the async view function `view` so that sync code can call it as DRF's tests do.
+
+    On the event loop (ASGI, `await view(request)`) the wrapper returns `view`'s coroutine:
+    nothing is added to the async path but one check. Called from sync code (a sync test,
+    a management command), it runs the view to completion with `async_to_sync` and returns
+    the response, as DRF's view function does; thread-sensitive hops come back to the calling
+    thread, so a `TestCase`'s transaction is seen. Django still sees a coroutine function.
+    """
+
+    def view_or_coroutine(request: Any, *args: Any, **kwargs: Any) -> Any:
+        if _loop_running_here():
+            return view(request, *args, **kwargs)
+        return async_to_sync(view)(request, *args, **kwargs)
+
+    functools.update_wrapper(view_or_coroutine, view)  # cls, initkwargs, csrf_exempt, ...
+    return markcoroutinefunction(view_or_coroutine)
 
 
 def _sync_override(cls: type, sync_name: str, async_name: str) -> bool:
@@ -138,13 +166,15 @@ class APIView(drf_views.APIView):
         """
         DRF's `as_view()`, exempted from `ATOMIC_REQUESTS` on every database: Django refuses
         to wrap an async view in a transaction (`RuntimeError`), so a project that sets it
-        could not convert a single endpoint otherwise.
+        could not convert a single endpoint otherwise. The view function is a coroutine
+        function for Django, and returns the response when sync code calls it
+        (`dual_mode_view`).
         """
         # Imported here: importing `daf_drf.transaction` registers its W040 check, which a
         # project that only imports `daf_drf.views` (without the app) never had.
         from daf_drf.transaction import mark_non_atomic
 
-        return mark_non_atomic(super().as_view(**initkwargs))
+        return mark_non_atomic(dual_mode_view(super().as_view(**initkwargs)))
 
     # --- dispatch --------------------------------------------------------------------------
 
