@@ -16,7 +16,7 @@ BENCH_ARGS ?=
 LINT_PATHS := $(wildcard daf_drf tests compat bench example)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test soak lint fmt docs demo bench matrix-oldest matrix-newest ci clean
+.PHONY: help install test soak lint fmt docs demo bench matrix-oldest matrix-newest matrix-locked ci clean
 
 help:
 	@echo "make demo            serve the example project on http://$(HOST):$(PORT)/ (no services needed)"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench           every benchmark: load runs with wrk, in-process costs, fan-out latency"
 	@echo "make matrix-oldest   suite on Python 3.11 + Django 5.2 + DRF 3.16 (.venv-oldest)"
 	@echo "make matrix-newest   suite on Python 3.12 + Django 6.1 + DRF 3.18 (.venv-newest)"
+	@echo "make matrix-locked   suite on exactly ci/requirements-lock.txt (.venv-locked)"
 	@echo "make ci              what CI runs: bash .ci/run"
 	@echo "make clean           remove virtualenvs and build output"
 
@@ -83,9 +84,12 @@ matrix-oldest:
 matrix-newest:
 	@scripts/matrix.sh newest $(PYTEST_ARGS)
 
+matrix-locked:
+	@scripts/matrix.sh locked $(PYTEST_ARGS)
+
 ci:
 	bash .ci/run
 
 clean:
-	rm -rf .venv-oldest .venv-newest site dist build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv-oldest .venv-newest .venv-locked site dist build .mypy_cache .ruff_cache .pytest_cache
 	@echo "Left $(VENV) in place; remove it by hand if you want a fresh one."

@@ -15,7 +15,10 @@ class DafDrfConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing these modules registers their checks.
+        # `asgi` too: its W050/E051/E052 must be seen by `manage.py check`, which never
+        # imports the project's asgi.py.
         from daf_drf import (  # noqa: F401
+            asgi,
             checks,
             permission_checks,
             throttling_checks,

@@ -3,13 +3,17 @@
 # virtualenv (.venv-oldest / .venv-newest) and next to its own throwaway redis-server.
 #
 #   scripts/matrix.sh oldest    Python 3.11, Django 5.2.x, DRF 3.16.x, redis-py 5.2.x
-#   scripts/matrix.sh newest    Python 3.12, Django 6.1.x, DRF 3.18.x, newest redis-py
+#   scripts/matrix.sh newest    Python 3.12, Django 6.1.x, DRF 3.18.x, and the newest release
+#                               of every other dependency, upgraded on every run
+#   scripts/matrix.sh locked    Python 3.12 and exactly ci/requirements-lock.txt (known good)
 #
+# `newest` prints the versions it resolved and, when the suite fails, how they differ from the
+# lock (scripts/lock_diff.py): a failure there with `locked` green is upstream drift.
 # MATRIX_PYTHON overrides the interpreter. Extra arguments go to pytest.
 set -euo pipefail
 
 if [ "$#" -lt 1 ]; then
-    echo "usage: $0 oldest|newest [PYTEST_ARG...]" >&2
+    echo "usage: $0 oldest|newest|locked [PYTEST_ARG...]" >&2
     exit 2
 fi
 which=$1
@@ -27,8 +31,12 @@ case "$which" in
         version=3.12
         pins=("Django>=6.1,<6.2" "djangorestframework>=3.18,<3.19" "redis>=8.1")
         ;;
+    locked)
+        version=3.12
+        pins=()
+        ;;
     *)
-        echo "error: unknown combination '$which' (expected oldest or newest)" >&2
+        echo "error: unknown combination '$which' (expected oldest, newest or locked)" >&2
         exit 2
         ;;
 esac
@@ -39,6 +47,36 @@ if [ -z "$python" ]; then
 fi
 
 venv=.venv-$which
-echo "==> matrix '$which': $python, ${pins[*]}"
-"$here/venv.sh" "$venv" "$python" test,tasks "${pins[@]}"
+lock=ci/requirements-lock.txt
+case "$which" in
+    oldest)
+        echo "==> matrix '$which': $python, ${pins[*]}"
+        "$here/venv.sh" "$venv" "$python" test,tasks "${pins[@]}"
+        ;;
+    newest)
+        # Every run upgrades every dependency to its newest release (within pyproject.toml's
+        # bounds), so upstream drift shows up here first, and only here.
+        echo "==> matrix '$which': $python, ${pins[*]}, everything else at its newest release"
+        [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+        "$venv/bin/python" -m pip install --quiet --upgrade --upgrade-strategy eager \
+            -e ".[test]" "${pins[@]}"
+        ;;
+    locked)
+        echo "==> matrix '$which': $python, exactly $lock"
+        [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+        "$venv/bin/python" -m pip install --quiet -r "$lock"
+        "$venv/bin/python" -m pip install --quiet --no-deps -e .
+        "$venv/bin/python" -m pip check
+        ;;
+esac
+if [ "$which" = newest ]; then
+    echo "==> resolved versions:"
+    "$venv/bin/python" -m pip freeze --exclude-editable | sed 's/^/    /'
+    status=0
+    "$here/with-redis.sh" "$here/run-tests.sh" "$venv/bin/python" "$@" || status=$?
+    if [ "$status" -ne 0 ]; then
+        "$venv/bin/python" "$here/lock_diff.py" "$lock" || true
+    fi
+    exit "$status"
+fi
 exec "$here/with-redis.sh" "$here/run-tests.sh" "$venv/bin/python" "$@"

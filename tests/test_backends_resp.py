@@ -126,11 +126,10 @@ def test_plain_urls_are_served_by_the_lean_client(url: str, target: Target) -> N
 @pytest.mark.parametrize(
     "url",
     [
-        "rediss://h:6380/0",  # TLS
         "redis+sentinel://s:26379/main",
         "redis+cluster://n:6379",
         "redis://h:6379/0?socket_keepalive=true",  # an option only redis-py knows
-        "redis://h:6379/x",  # let redis-py explain what is wrong
+        "redis://h:6379/1?db=x",  # let redis-py explain what is wrong
     ],
 )
 def test_other_urls_are_left_to_redis_py(url: str) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from django.core import checks
 from django.test import override_settings
 
@@ -94,3 +99,26 @@ def test_problem_details_serves_drf_views_too() -> None:
 @override_settings(DAF_DRF={"THROTTLE_FAILURE": "sometimes"})
 def test_checks_are_registered_with_django() -> None:
     assert "daf_drf.E002" in ids(checks.run_checks())
+
+
+def test_the_asgi_checks_are_registered_without_importing_the_entry() -> None:
+    # A project whose asgi.py is not imported by `manage.py check` (CI, a deploy hook) must
+    # still see W050/E051/E052: the app config registers them, not the entry's import.
+    code = (
+        "import django, sys\n"
+        "django.setup()\n"
+        "from django.core.checks import registry\n"
+        "names = {f'{c.__module__}.{c.__name__}' for c in registry.registry.get_checks()}\n"
+        "print(sorted(n for n in names if n.startswith('daf_drf')))\n"
+        "sys.exit(0 if 'daf_drf.asgi.check_asgi' in names else 1)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -8,14 +8,18 @@ This client does exactly that, over one connection per event loop, pipelined: co
 checks write their commands back to back, and the replies, which Redis sends in the order it
 received the commands, are handed to the callers first in, first out.
 
-It speaks RESP2 to `redis://` and `unix://` URLs with a user name, password and database
-number. TLS, Sentinel, Cluster and redis-py's URL options keep redis-py (`RedisStore` picks).
+It speaks RESP2 to `redis://`, `rediss://` (TLS) and `unix://` URLs, read by redis-py's own
+URL parser: the server, user name, password, database and TLS options. Sentinel, Cluster and
+the rest of redis-py's URL options keep redis-py (`RedisStore` picks; see `_resp_url`).
 
 Guarantees:
 
 - A caller that gives up (its request was cancelled) leaves the
   connection in step: its reply is still read, then dropped.
 - A lost connection fails every pending call with `ConnectionError`; the next call reconnects.
+- Whatever the server sends, a reply past the bounds of `_resp_reader` (size, length
+  headers, nesting) or bytes that are not RESP2 abort the connection: its pending calls fail
+  with `ProtocolError`, a `ConnectionError`.
 - Bounded: a command unanswered for `timeout` seconds of responsive time aborts the
   connection, failing every pending call (see `_Connection`); connecting and logging in have
   the same bound.
@@ -26,61 +30,28 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from daf_drf.backends._deadline import CAP, LAG, TICKS, store_deadline
+from daf_drf.backends._resp_reader import (
+    ProtocolError,
+    PyReader,
+    ReplyGuard,
+    RespError,
+    make_reader,
+)
+from daf_drf.backends._resp_url import Target, lean_target
 
-__all__ = ["LeanRedis", "RespError", "Target", "lean_target"]
-
-CRLF = b"\r\n"
-
-
-class RespError(Exception):
-    """An error reply from the server (`-ERR ...`, `-NOSCRIPT ...`)."""
-
-
-class ProtocolError(ConnectionError):
-    """The server sent bytes that are not RESP2."""
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where to connect and how to log in."""
-
-    host: str = "127.0.0.1"
-    port: int = 6379
-    path: str | None = None  # a unix socket
-    username: str | None = None
-    password: str | None = None
-    db: int = 0
-
-
-def lean_target(url: str) -> Target | None:
-    """The `Target` of a URL this client serves, or `None` to leave the URL to redis-py."""
-    parts = urlsplit(url)
-    query = parse_qs(parts.query, keep_blank_values=True)
-    if parts.scheme not in ("redis", "unix") or set(query) - {"db"}:
-        return None
-    try:
-        db = int(query["db"][-1]) if "db" in query else 0
-        if parts.scheme == "redis":
-            path_db = parts.path.strip("/")
-            db = int(path_db) if path_db else db
-            host, port = parts.hostname or "127.0.0.1", parts.port or 6379
-        else:
-            host, port = "", 0
-    except ValueError:
-        return None  # let redis-py explain what is wrong with it
-    return Target(
-        host=host,
-        port=port,
-        path=parts.path if parts.scheme == "unix" else None,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None,
-        db=db,
-    )
+__all__ = [
+    "LeanRedis",
+    "ProtocolError",
+    "PyReader",
+    "RespError",
+    "Target",
+    "encode",
+    "lean_target",
+    "make_reader",
+]
 
 
 def encode(args: tuple[Any, ...]) -> bytes:
@@ -93,81 +64,6 @@ def encode(args: tuple[Any, ...]) -> bytes:
             arg = str(arg).encode()
         out.append(b"$%d\r\n%b\r\n" % (len(arg), arg))
     return b"".join(out)
-
-
-class _Incomplete(Exception):
-    """The buffer ends inside a reply: wait for more bytes."""
-
-
-def parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
-    """The reply starting at `pos` and the position after it; `_Incomplete` if cut short."""
-    end = buf.find(CRLF, pos)
-    if end < 0:
-        raise _Incomplete
-    kind, after = buf[pos], end + 2
-    if kind == 0x3A:  # ':' integer
-        return int(buf[pos + 1 : end]), after
-    if kind == 0x24:  # '$' bulk string
-        size = int(buf[pos + 1 : end])
-        if size < 0:
-            return None, after
-        if len(buf) < after + size + 2:
-            raise _Incomplete
-        return bytes(buf[after : after + size]), after + size + 2
-    if kind == 0x2A:  # '*' array
-        size = int(buf[pos + 1 : end])
-        if size < 0:
-            return None, after
-        items = []
-        for _ in range(size):
-            item, after = parse(buf, after)
-            items.append(item)
-        return items, after
-    if kind == 0x2B:  # '+' simple string
-        return bytes(buf[pos + 1 : end]), after
-    if kind == 0x2D:  # '-' error
-        return RespError(bytes(buf[pos + 1 : end]).decode(errors="replace")), after
-    raise ProtocolError(f"unexpected reply type byte {bytes([kind])!r} from Redis")
-
-
-class PyReader:
-    """
-    The reply parser in Python, with hiredis's `Reader` interface: `feed(bytes)`, then
-    `gets()` until it returns `False` (no complete reply buffered).
-    """
-
-    def __init__(self) -> None:
-        self._buf = b""
-        self._pos = 0
-
-    def feed(self, data: bytes) -> None:
-        self._buf = self._buf[self._pos :] + data if self._pos < len(self._buf) else data
-        self._pos = 0
-
-    def gets(self) -> Any:
-        if self._pos >= len(self._buf):
-            return False
-        try:
-            reply, self._pos = parse(self._buf, self._pos)
-        except _Incomplete:
-            return False
-        except ValueError as exc:  # int() of a length or an integer that is not a number
-            raise ProtocolError(f"malformed reply from Redis: {exc}") from None
-        return reply
-
-
-def make_reader(parser: str = "auto") -> Any:
-    """hiredis's C parser when installed (`parser="auto"`), else (or `"python"`) `PyReader`."""
-    if parser == "auto":
-        try:
-            import hiredis
-        except ImportError:
-            pass
-        else:
-            return hiredis.Reader(protocolError=ProtocolError, replyError=RespError)
-    elif parser != "python":
-        raise ValueError(f"parser must be 'auto' or 'python', not {parser!r}")
-    return PyReader()
 
 
 class _Connection(asyncio.Protocol):
@@ -191,6 +87,7 @@ class _Connection(asyncio.Protocol):
             collections.deque()
         )
         self.reader = reader
+        self.guard = ReplyGuard()
         # Commands written in one turn of the loop leave in one `send()`: under load the
         # syscall, not the command, is what costs.
         self.outbox: list[bytes] = []
@@ -242,9 +139,13 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         reader, pending = self.reader, self.pending
-        reader.feed(data)
+        if self.closed:
+            return
         try:
+            self.guard.screen(data)  # before the parser allocates anything for it
+            reader.feed(data)
             while (reply := reader.gets()) is not False:
+                self.guard.replied()
                 if not pending:
                     raise ProtocolError("Redis sent a reply nobody asked for")
                 waiter = pending.popleft()[0]
@@ -328,11 +229,13 @@ class LeanRedis:
                 if target.path is not None:
                     await loop.create_unix_connection(lambda: conn, target.path)
                 else:
-                    await loop.create_connection(lambda: conn, target.host, target.port)
+                    await loop.create_connection(
+                        lambda: conn, target.host, target.port, ssl=target.tls
+                    )
                 handshake = []
-                if target.password is not None:
-                    user = (target.username,) if target.username else ()
-                    handshake.append(conn.send(encode(("AUTH", *user, target.password))))
+                login = target.login()
+                if login is not None:
+                    handshake.append(conn.send(encode(("AUTH", *login))))
                 if target.db:
                     handshake.append(conn.send(encode(("SELECT", target.db))))
                 for waiter in handshake:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -26,6 +27,7 @@ import redis.cluster
 import redis.sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.retry import Retry
 
 from daf_drf.backends._deadline import store_deadline
@@ -40,27 +42,69 @@ Check = tuple[str, int, int, float | None]
 SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1
 
-# Whatever the client raises is the store failing, never a reason for a 500: the server down,
-# refusing, slow or overloaded (`RedisError`, `OSError`, `TimeoutError`; `MaxConnectionsError`
-# is a `ConnectionError`), but also a client bug (redis-py 8.1's async cluster client raises
-# `AttributeError` when first used by concurrent commands). Only client calls run under it.
-OUTAGE_ERRORS: tuple[type[BaseException], ...] = (Exception,)
+class UnexpectedReply(Exception):
+    """The store answered, but not with what the script returns: a store failure."""
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if value else None  # b"" (or None) when the history has no such entry
+# The errors a store can raise: the server down, refusing, slow, overloaded or answering
+# nonsense (`RedisError`, which includes redis-py's `ConnectionError`, `TimeoutError`,
+# `MaxConnectionsError` and error replies; `OSError`, which includes the builtin
+# `ConnectionError` and `TimeoutError`, `ssl.SSLError` and the lean client's `ProtocolError`;
+# the lean client's error replies; a reply of the wrong shape). Anything else is a bug, in
+# daf_drf or in a client library, and surfaces as one (a 500), whatever THROTTLE_FAILURE says.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    redis.RedisError,
+    OSError,
+    RespError,
+    UnexpectedReply,
+)
+
+_FIELDS = 6  # allowed, count, oldest, newest, now, admit_at: one check's reply
 
 
-def _decode(reply: Any) -> Decision:
-    allowed, count, oldest, newest, now, admit = reply
-    return Decision(
-        allowed=bool(int(allowed)),
-        now=float(now),
-        count=int(count),
-        oldest=_num(oldest),
-        newest=_num(newest),
-        admit_at=_num(admit),
-    )
+def _number(value: Any) -> float:
+    # The script sends its numbers as text.
+    if isinstance(value, bytes):
+        try:
+            number = float(value)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(number):
+                return number
+    raise UnexpectedReply(f"{value!r:.40} is not a number")
+
+
+def _entry(value: Any) -> float | None:
+    return None if value == b"" else _number(value)  # b"": the history has no such entry
+
+
+def _integer(value: Any, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:
+        raise UnexpectedReply(f"{value!r:.40} is not an integer from {low} to {high}")
+    return value
+
+
+def _decode(reply: Any, checks: Sequence[Check]) -> list[Decision]:
+    """The decisions of a reply to `checks`; `UnexpectedReply` if it is not the script's."""
+    if not isinstance(reply, list) or len(reply) != _FIELDS * len(checks):
+        shape = f"{len(reply)} items" if isinstance(reply, list) else f"{reply!r:.40}"
+        raise UnexpectedReply(f"expected {_FIELDS * len(checks)} items, got {shape}")
+    decisions = []
+    for index in range(len(checks)):
+        allowed, count, oldest, newest, now, admit = reply[_FIELDS * index : _FIELDS * index + 6]
+        decisions.append(
+            Decision(
+                allowed=bool(_integer(allowed, 0, 1)),
+                now=_number(now),
+                # More than the limit when the rate was lowered since the history was written.
+                count=_integer(count, 0, 2**53),
+                oldest=_entry(oldest),
+                newest=_entry(newest),
+                admit_at=_entry(admit),
+            )
+        )
+    return decisions
 
 
 async def _close_with_loop(client: Any, forget: Callable[[], None]) -> AsyncIterator[None]:
@@ -146,13 +190,14 @@ class RedisStore:
                 reply = client.evalsha(SCRIPT_SHA, 1, *keys, *args)
             except NoScriptError:
                 reply = client.eval(SCRIPT, 1, *keys, *args)
+            decision = _decode(reply, [(key, num_requests, duration, now)])[0]
         except OUTAGE_ERRORS as exc:
             self.outage.failed(exc)
-            raise StoreUnavailable(str(exc)) from exc
+            raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
         finally:
             self._sync_gate.release()
         self.outage.succeeded()
-        return _decode(reply)
+        return decision
 
     async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
         return (await self.ahit_many([(key, num_requests, duration, now)]))[0]
@@ -179,21 +224,24 @@ class RedisStore:
                     if not str(exc).startswith("NOSCRIPT"):
                         raise
                     reply = await client.execute("EVAL", SCRIPT, len(keys), *keys, *args)
+                decisions = _decode(reply, checks)
             else:
                 async with store_deadline(self.timeout):
                     if len(keys) > 1 and isinstance(client, aredis.cluster.RedisCluster):
-                        reply = []
+                        decisions = []
                         for index, key in enumerate(keys):
-                            reply += await self._redis_py_eval(
+                            reply = await self._redis_py_eval(
                                 client, [key], args[3 * index : 3 * index + 3]
                             )
+                            decisions += _decode(reply, checks[index : index + 1])
                     else:
                         reply = await self._redis_py_eval(client, keys, args)
+                        decisions = _decode(reply, checks)
         except OUTAGE_ERRORS as exc:
             self.outage.failed(exc)
             raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
         self.outage.succeeded()
-        return [_decode(reply[i : i + 6]) for i in range(0, len(reply), 6)]
+        return decisions
 
     async def _redis_py_eval(self, client: Any, keys: list[str], args: list[Any]) -> Any:
         async with self._gate():  # see `hit`: every client queues for a connection
@@ -212,7 +260,9 @@ class RedisStore:
         return {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
-            "retry": Retry(NoBackoff(), 0),
+            # redis-py's async clients take their own `Retry` class (8.2 warns about, and
+            # converts, a sync one); 0 retries either way, so the deadline holds.
+            "retry": (AsyncRetry if asyncio_ else Retry)(NoBackoff(), 0),
         }
 
     def sync_client(self) -> Any:
