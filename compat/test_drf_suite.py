@@ -19,7 +19,7 @@ import pytest
 from compat.drf_suite.recipes import RECIPES
 from compat.real_projects.recipe import Recipe, compare, summary
 
-pytestmark = pytest.mark.third_party_suite
+pytestmark = [pytest.mark.third_party_suite, pytest.mark.timeout(900)]
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda recipe: f"{recipe.variant}-requests")

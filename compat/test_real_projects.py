@@ -17,7 +17,7 @@ import pytest
 from compat.real_projects import nested_routers, simplejwt
 from compat.real_projects.recipe import Recipe, compare, summary
 
-pytestmark = pytest.mark.third_party_suite
+pytestmark = [pytest.mark.third_party_suite, pytest.mark.timeout(900)]
 
 RECIPES = [simplejwt.RECIPE, nested_routers.RECIPE]
 

@@ -54,7 +54,9 @@ from rest_framework.settings import IMPORT_STRINGS
 
 import daf_drf
 
-pytestmark = pytest.mark.startup_matrix
+# The whole matrix runs in the first test's setup: allow it more than the default 300 s on a
+# loaded machine (about 20 s on an idle two-core one).
+pytestmark = [pytest.mark.startup_matrix, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = ("daf_drf-first", "rest_framework-first")
@@ -176,11 +178,17 @@ def start(run: dict[str, Any]) -> subprocess.CompletedProcess[str]:
     case = {"setting": run["setting"], "value": run["value"], "order": run["order"]}
     env = {**os.environ, "DAF_STARTUP_CASE": json.dumps(case), "PYTHONPATH": str(ROOT)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-m", "tests.startup_project.start",
-         run["entry"]],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    command = [
+        sys.executable, "-W", "error::RuntimeWarning", "-m", "tests.startup_project.start",
+        run["entry"],
+    ]  # fmt: skip
+    try:
+        return subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        # Reported by this run's test alone, not as an error of the whole matrix.
+        return subprocess.CompletedProcess(command, -1, "", f"timed out: {exc}")
 
 
 @pytest.fixture(scope="module")
