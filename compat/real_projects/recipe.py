@@ -23,6 +23,7 @@ import sys
 import tarfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +163,8 @@ def run_suite(recipe: Recipe, tree: Path) -> SuiteRun:
     report = tree / "junit.xml"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT)])}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    # The suites run on their own SQLite databases (DRF's conftest would follow DATABASE_URL).
+    env.pop("DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
          "-p", "compat.real_projects.probe",
@@ -215,8 +218,11 @@ def compare(recipe: Recipe) -> Comparison:
     drf_tree = extract(recipe, "drf")
     daf_tree = extract(recipe, "daf_drf")
     migrate(recipe, daf_tree)
-    drf = run_suite(recipe, drf_tree)
-    daf = run_suite(recipe, daf_tree)
+    # The two runs are independent processes on separate trees: run them side by side.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        drf_run = pool.submit(run_suite, recipe, drf_tree)
+        daf_run = pool.submit(run_suite, recipe, daf_tree)
+        drf, daf = drf_run.result(), daf_run.result()
     passed_on_drf = drf.with_outcome("passed")
     not_passed_on_daf = passed_on_drf - daf.with_outcome("passed")
     regressions = not_passed_on_daf - set(recipe.exceptions)
