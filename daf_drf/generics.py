@@ -52,7 +52,7 @@ from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
 from daf_drf.hooks import _is_async, call_hook, resolve_sync
-from daf_drf.mixins import LOOKUP_HOOKS, override_chain
+from daf_drf.mixins import LOOKUP_HOOKS, _override_chain
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
 
@@ -172,14 +172,14 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_queryset(self) -> Any:
         """`get_queryset()`, sync or async."""
-        with override_chain(self, "get_queryset") as override:
+        with _override_chain(self, "get_queryset") as override:
             if override is not None:
                 return await self.ahook(override)
         return _DRF.get_queryset(self)
 
     async def afilter_queryset(self, queryset: Any) -> Any:
         """`filter_queryset()`, sync or async; async filter backends are awaited."""
-        with override_chain(self, "filter_queryset") as override:
+        with _override_chain(self, "filter_queryset") as override:
             if override is not None:
                 return await self.ahook(override, queryset)
         backends = [backend() for backend in self.filter_backends]
@@ -196,7 +196,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def apaginate_queryset(self, queryset: Any) -> Any:
         """`paginate_queryset()`, sync or async; `None` when pagination is off."""
-        with override_chain(self, "paginate_queryset") as override:
+        with _override_chain(self, "paginate_queryset") as override:
             if override is not None:
                 return await self.ahook(override, queryset)
         paginator = self.paginator
@@ -206,7 +206,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_paginated_response(self, data: Any) -> Any:
         """`get_paginated_response()`, sync or async."""
-        with override_chain(self, "get_paginated_response") as override:
+        with _override_chain(self, "get_paginated_response") as override:
             if override is not None:
                 return await self.ahook(override, data)
         paginator = self.paginator
@@ -218,7 +218,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
         """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
-        with override_chain(self, "get_serializer") as override:
+        with _override_chain(self, "get_serializer") as override:
             if override is not None:
                 return await self.ahook(override, *args, **kwargs)
         serializer_class = await self.ahook(self.get_serializer_class)
@@ -232,7 +232,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
         the loop. An overridden `get_object` (sync or async) is called instead.
         """
-        with override_chain(self, "get_object") as override:
+        with _override_chain(self, "get_object") as override:
             if override is not None:
                 return await self.ahook(override)
         if self.runs_in_one_hop(LOOKUP_HOOKS):
