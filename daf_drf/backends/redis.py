@@ -24,6 +24,7 @@ import redis.asyncio.cluster
 import redis.asyncio.sentinel
 import redis.cluster
 import redis.sentinel
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
@@ -212,7 +213,8 @@ class RedisStore:
         return {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
-            "retry": Retry(NoBackoff(), 0),
+            # redis-py >= 8.2 warns when an asyncio client gets the sync `Retry`.
+            "retry": (AsyncRetry if asyncio_ else Retry)(NoBackoff(), 0),
         }
 
     def sync_client(self) -> Any:
