@@ -52,7 +52,7 @@ from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
 from daf_drf.hooks import _is_async, call_hook, resolve_sync
-from daf_drf.mixins import LOOKUP_HOOKS
+from daf_drf.mixins import LOOKUP_HOOKS, _override_chain
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
 
@@ -172,12 +172,16 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_queryset(self) -> Any:
         """`get_queryset()`, sync or async."""
-        return await self.ahook(self.get_queryset)
+        with _override_chain(self, "get_queryset") as override:
+            if override is not None:
+                return await self.ahook(override)
+        return _DRF.get_queryset(self)
 
     async def afilter_queryset(self, queryset: Any) -> Any:
         """`filter_queryset()`, sync or async; async filter backends are awaited."""
-        if self._overridden("filter_queryset"):
-            return await self.ahook(self.filter_queryset, queryset)
+        with _override_chain(self, "filter_queryset") as override:
+            if override is not None:
+                return await self.ahook(override, queryset)
         backends = [backend() for backend in self.filter_backends]
         if not any(inspect.iscoroutinefunction(b.filter_queryset) for b in backends):
             if not backends:
@@ -192,8 +196,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def apaginate_queryset(self, queryset: Any) -> Any:
         """`paginate_queryset()`, sync or async; `None` when pagination is off."""
-        if self._overridden("paginate_queryset"):
-            return await self.ahook(self.paginate_queryset, queryset)
+        with _override_chain(self, "paginate_queryset") as override:
+            if override is not None:
+                return await self.ahook(override, queryset)
         paginator = self.paginator
         if paginator is None:
             return None
@@ -201,8 +206,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_paginated_response(self, data: Any) -> Any:
         """`get_paginated_response()`, sync or async."""
-        if self._overridden("get_paginated_response"):
-            return await self.ahook(self.get_paginated_response, data)
+        with _override_chain(self, "get_paginated_response") as override:
+            if override is not None:
+                return await self.ahook(override, data)
         paginator = self.paginator
         if paginator is None:
             raise ImproperlyConfigured(
@@ -212,8 +218,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
         """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
-        if self._overridden("get_serializer"):
-            return await self.ahook(self.get_serializer, *args, **kwargs)
+        with _override_chain(self, "get_serializer") as override:
+            if override is not None:
+                return await self.ahook(override, *args, **kwargs)
         serializer_class = await self.ahook(self.get_serializer_class)
         if "context" not in kwargs:
             kwargs["context"] = await self.ahook(self.get_serializer_context)
@@ -225,8 +232,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
         the loop. An overridden `get_object` (sync or async) is called instead.
         """
-        if self._overridden("get_object"):
-            return await self.ahook(self.get_object)
+        with _override_chain(self, "get_object") as override:
+            if override is not None:
+                return await self.ahook(override)
         if self.runs_in_one_hop(LOOKUP_HOOKS):
             obj = await sync_to_async(self._lookup_in_thread)()
         else:
@@ -245,13 +253,6 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
                 "attribute on the view correctly."
             )
         return {self.lookup_field: self.kwargs[lookup_url_kwarg]}
-
-    def _overridden(self, name: str) -> bool:
-        # Overridden by a subclass, or assigned on the instance as DRF code sometimes does
-        # (`self.get_object = self.get_current_user`); DRF calls either.
-        return name in self.__dict__ or getattr(type(self), name) is not getattr(
-            GenericAPIView, name
-        )
 
     # --- DRF's sync call sites ---------------------------------------------------------------
     # DRF's metadata (OPTIONS), browsable API and schema generators call these synchronously,

@@ -30,8 +30,9 @@ publish them as your operations' descriptions.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -83,7 +84,7 @@ async def awrite(func: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
-def view_hook(view: Any, name: str) -> Any:
+def _view_hook(view: Any, name: str) -> Any:
     """The hook `name` the view will call: one assigned on the instance, else the class's."""
     return view.__dict__.get(name) or getattr(type(view), name)
 
@@ -96,9 +97,9 @@ def _saves_in_thread(view: Any, name: str, default: Callable[..., Any]) -> bool:
     # The fused pipeline may save when the hook is ours or a sync override, and its async
     # sibling (`aperform_create` ...) is daf_drf's own.
     sibling = "a" + name
-    if view_hook(view, sibling) is not getattr(_DEFAULT_SIBLINGS[name], sibling):
+    if _view_hook(view, sibling) is not getattr(_DEFAULT_SIBLINGS[name], sibling):
         return False
-    func = view_hook(view, name)
+    func = _view_hook(view, name)
     return _raw(func) is default or not _is_async(func)
 
 
@@ -127,13 +128,58 @@ async def _adelete(instance: Any) -> None:
     await sync_to_async(_atomically)(instance.delete)
 
 
-async def _acall_write_hook(view: Any, name: str, default: Callable[..., Any], arg: Any) -> None:
-    # Whichever `perform_*` the view has, by the hook rule; ours saves without a wrapper hop.
-    hook = getattr(view, name)
-    if _raw(hook) is default:
-        await hook(arg)
+_INSTANCE = object()
+_OWN_MODULES = ("daf_drf.", "rest_framework.")
+
+
+@contextlib.contextmanager
+def _override_chain(view: Any, name: str) -> Iterator[Any]:
+    """
+    Yield the project's implementation of the hook `name` that its async sibling should run
+    now, or `None` when daf_drf's own should run.
+
+    On a first call that is the hook assigned on the instance, else the most derived override
+    in the view's classes. From inside an override (`await super().aget_object()`), it is the
+    next override along the MRO, and `None` once only DRF's and daf_drf's remain: a sibling
+    called through `super()` never calls back the override that called it.
+    """
+    levels: dict[str, Any] = view.__dict__.setdefault("_daf_hook_levels", {})
+    current = levels.get(name)
+    func: Any = None
+    owner: Any = None
+    if current is None and name in view.__dict__:
+        func, owner = view.__dict__[name], _INSTANCE
     else:
-        await awrite(hook, arg)
+        mro = type(view).__mro__
+        start = 0 if current is None or current is _INSTANCE else mro.index(current) + 1
+        for klass in mro[start:]:
+            raw = vars(klass).get(name)
+            if raw is None:
+                continue
+            if not klass.__module__.startswith(_OWN_MODULES):
+                get = getattr(raw, "__get__", None)
+                func, owner = (get(view, type(view)) if get else raw), klass
+            break
+    if func is None:
+        yield None
+        return
+    levels[name] = owner
+    try:
+        yield func
+    finally:
+        levels[name] = current
+
+
+async def _acall_write_hook(
+    view: Any, name: str, default: Callable[[Any], Coroutine[Any, Any, None]], arg: Any
+) -> None:
+    # The view's `perform_*` by the hook rule (sync in one atomic hop); daf_drf's own saves
+    # without a wrapper hop.
+    with _override_chain(view, name) as override:
+        if override is not None:
+            await awrite(override, arg)
+            return
+    await default(arg)
 
 
 def _forget_prefetch(instance: Any) -> None:
@@ -178,7 +224,7 @@ class CreateModelMixin(drf_mixins.CreateModelMixin):
 
     async def aperform_create(self, serializer: Any) -> None:
         """Call the view's `perform_create` (sync or async, class or instance) by the hook rule."""
-        await _acall_write_hook(self, "perform_create", CreateModelMixin.perform_create, serializer)
+        await _acall_write_hook(self, "perform_create", _asave, serializer)
 
     def _create_in_thread(self, request: Any) -> tuple[Any, Any]:
         view: Any = self
@@ -277,7 +323,7 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
 
     async def aperform_update(self, serializer: Any) -> None:
         """Call the view's `perform_update` (sync or async, class or instance) by the hook rule."""
-        await _acall_write_hook(self, "perform_update", UpdateModelMixin.perform_update, serializer)
+        await _acall_write_hook(self, "perform_update", _asave, serializer)
 
     async def partial_update(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
         kwargs["partial"] = True
@@ -312,8 +358,7 @@ class DestroyModelMixin(drf_mixins.DestroyModelMixin):
 
     async def aperform_destroy(self, instance: Any) -> None:
         """Call the view's `perform_destroy` (sync or async, class or instance) by the hook rule."""
-        default = DestroyModelMixin.perform_destroy
-        await _acall_write_hook(self, "perform_destroy", default, instance)
+        await _acall_write_hook(self, "perform_destroy", _adelete, instance)
 
 
 _DEFAULT_SIBLINGS: dict[str, type] = {

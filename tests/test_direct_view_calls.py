@@ -30,7 +30,7 @@ from daf_drf.test import (
     force_authenticate,
 )
 from daf_drf.views import APIView
-from tests.books_api import BookSerializer, make_books
+from tests.books_api import BookSerializer, count_hops, make_books
 from tests.models import Book
 
 
@@ -57,6 +57,13 @@ class BookList(generics.ListCreateAPIView):
     authentication_classes: list[Any] = []
     queryset = Book.objects.all()
     serializer_class = BookSerializer
+
+
+class Ping(APIView):
+    authentication_classes: list[Any] = []
+
+    async def get(self, request: Any) -> Response:
+        return Response({"pong": True})
 
 
 urlpatterns = [
@@ -122,6 +129,13 @@ class AsyncDirectCallTests(TestCase):
         pending = count_books(AsyncAPIRequestFactory().get("/count/"))
         assert inspect.isawaitable(pending)
         assert (await pending).data == {"books": 2}
+
+    async def test_the_async_path_adds_no_thread_hop(self) -> None:
+        view = Ping.as_view()
+        with count_hops() as hops:
+            response = await view(AsyncAPIRequestFactory().get("/"))
+        assert response.data == {"pong": True}
+        assert hops == []
 
     async def test_a_wsgi_built_request_is_awaitable_on_the_loop_too(self) -> None:
         response = await BookViewSet.as_view({"get": "list"})(APIRequestFactory().get("/"))

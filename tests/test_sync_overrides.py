@@ -209,3 +209,166 @@ class InstanceHookTests(_NoLostCoroutines):
     async def test_get_queryset_assigned_on_the_instance_is_used_by_the_lookup(self) -> None:
         response = await self.client.get("/me/odd/")
         assert response.status_code == 404
+
+
+class SyncOptions(generics.ListCreateAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().options(request, *args, **kwargs)
+        response.data["extra"] = True
+        return response
+
+
+class PassThroughDispatch(generics.ListAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self.tenant = "acme"
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        assert self.tenant == "acme"
+        return super().get_queryset()
+
+
+class HeaderDispatch(generics.ListAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    async def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = await super().dispatch(request, *args, **kwargs)
+        response["X-Books"] = str(len(response.data))
+        return response
+
+
+class HandlerOverrideTests(_NoLostCoroutines):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_books(2)
+
+    async def test_sync_options_calling_super_gets_drfs_metadata_response(self) -> None:
+        request = AsyncAPIRequestFactory().options("/")
+        response = await SyncOptions.as_view()(request)
+        assert response.status_code == 200
+        assert response.data["name"] == "Sync Options"
+        assert response.data["extra"] is True
+        assert "POST" in response.data["actions"]
+
+    async def test_an_async_dispatch_override_awaits_super_and_reads_the_response(self) -> None:
+        response = await HeaderDispatch.as_view()(AsyncAPIRequestFactory().get("/"))
+        assert response["X-Books"] == "2"
+
+    async def test_a_sync_dispatch_that_returns_super_unchanged_works(self) -> None:
+        response = await PassThroughDispatch.as_view()(AsyncAPIRequestFactory().get("/"))
+        assert response.status_code == 200
+        assert len(response.data) == 2
+
+
+class InstanceCheckPermissions(generics.ListAPIView):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    def setup(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.check_permissions = self.deny  # type: ignore[method-assign]
+
+    def deny(self, request: Any) -> None:
+        self.permission_denied(request, message="closed today")
+
+
+class InstanceDispatchStepTests(_NoLostCoroutines):
+    async def test_check_permissions_assigned_on_the_instance_is_honoured(self) -> None:
+        response = await InstanceCheckPermissions.as_view()(AsyncAPIRequestFactory().get("/"))
+        assert response.status_code == 403
+        assert response.data["detail"] == "closed today"
+
+
+class AsyncSiblingSuperViewSet(viewsets.ModelViewSet):
+    # Async overrides of the sync names that call daf_drf's async siblings through super().
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    async def get_queryset(self) -> Any:  # type: ignore[override]
+        queryset = await super().aget_queryset()
+        return queryset.filter(title__startswith="Book")
+
+    async def get_object(self) -> Any:  # type: ignore[override]
+        book = await super().aget_object()
+        book.title = book.title.upper()
+        return book
+
+    async def perform_create(self, serializer: Any) -> None:  # type: ignore[override]
+        await super().aperform_create(serializer)
+        await AuditEntry.objects.acreate(message="sibling create")
+
+
+class AsyncSiblingSuperTests(_NoLostCoroutines):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_books(2)
+
+    async def test_async_overrides_calling_the_async_siblings_through_super(self) -> None:
+        factory = AsyncAPIRequestFactory()
+        listed = await AsyncSiblingSuperViewSet.as_view({"get": "list"})(factory.get("/"))
+        retrieved = await AsyncSiblingSuperViewSet.as_view({"get": "retrieve"})(
+            factory.get("/"), pk=2
+        )
+        created = await AsyncSiblingSuperViewSet.as_view({"post": "create"})(
+            factory.post("/", NEW, format="json")
+        )
+        assert [book["id"] for book in listed.data] == [1, 2]
+        assert retrieved.data["title"] == "BOOK 1"
+        assert created.status_code == 201
+        assert await Book.objects.filter(isbn="4242").aexists()
+        assert await AuditEntry.objects.filter(message="sibling create").aexists()
+
+
+class InstanceWriteHookViewSet(viewsets.ModelViewSet):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    @action(detail=False, methods=["post"])
+    async def imported(self, request: Any) -> Any:
+        self.perform_create = self.create_imported  # type: ignore[method-assign]
+        return await self.create(request)
+
+    def create_imported(self, serializer: Any) -> None:
+        serializer.save(title=f"Imported {serializer.validated_data['title']}")
+
+
+class AperformOverrideViewSet(viewsets.ModelViewSet):
+    authentication_classes: list[Any] = []
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    async def aperform_create(self, serializer: Any) -> None:
+        await super().aperform_create(serializer)
+        await AuditEntry.objects.acreate(message="aperform_create")
+
+
+class WriteHookTests(_NoLostCoroutines):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        make_books(1)
+
+    async def test_perform_create_assigned_on_the_instance_saves(self) -> None:
+        view = InstanceWriteHookViewSet.as_view({"post": "imported"})
+        response = await view(AsyncAPIRequestFactory().post("/", NEW, format="json"))
+        assert response.status_code == 201
+        assert (await Book.objects.aget(isbn="4242")).title == "Imported New"
+
+    async def test_an_aperform_create_override_is_called_and_its_super_saves(self) -> None:
+        view = AperformOverrideViewSet.as_view({"post": "create"})
+        response = await view(AsyncAPIRequestFactory().post("/", NEW, format="json"))
+        assert response.status_code == 201
+        assert await Book.objects.filter(isbn="4242").aexists()
+        assert await AuditEntry.objects.filter(message="aperform_create").aexists()
