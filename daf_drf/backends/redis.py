@@ -25,9 +25,9 @@ import redis.asyncio.cluster
 import redis.asyncio.sentinel
 import redis.cluster
 import redis.sentinel
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
-from redis.asyncio.retry import Retry as AsyncRetry
 from redis.retry import Retry
 
 from daf_drf.backends._deadline import store_deadline
@@ -41,6 +41,7 @@ Check = tuple[str, int, int, float | None]
 
 SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1
+
 
 class UnexpectedReply(Exception):
     """The store answered, but not with what the script returns: a store failure."""
@@ -154,8 +155,10 @@ class RedisStore:
         pool_size: int = 50,
         timeout: float = 0.5,
         key_prefix: str = "daf_drf:",
+        parser: str = "auto",
     ) -> None:
         self.url = url
+        self.parser = parser  # the lean client's: "auto" (hiredis when installed) or "python"
         self.pool_size = pool_size
         self.timeout = timeout
         self.key_prefix = key_prefix
@@ -282,7 +285,7 @@ class RedisStore:
         if entry is None:
             target = lean_target(self.url)
             client = (
-                LeanRedis(target, timeout=self.timeout)
+                LeanRedis(target, timeout=self.timeout, parser=self.parser)
                 if target is not None
                 else _make_client(
                     self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
