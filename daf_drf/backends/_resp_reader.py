@@ -140,7 +140,7 @@ class PyReader:
                 value = int(buf[pos + 1 : end])
             elif kind == 0x24:  # '$' bulk string
                 size = int(buf[pos + 1 : end])
-                if size > MAX_BULK:
+                if not -1 <= size <= MAX_BULK:
                     raise ProtocolError(f"a bulk string of {size} bytes from Redis")
                 if size < 0:
                     value = None
@@ -153,7 +153,7 @@ class PyReader:
                     value, after = bytes(buf[after : after + size]), after + size + 2
             elif kind == 0x2A:  # '*' array
                 size = int(buf[pos + 1 : end])
-                if size > MAX_ITEMS:
+                if not -1 <= size <= MAX_ITEMS:
                     raise ProtocolError(f"an array of {size} items from Redis")
                 if size > 0:
                     if len(stack) >= MAX_DEPTH:

@@ -32,7 +32,7 @@ from redis.retry import Retry
 
 from daf_drf.backends._deadline import store_deadline
 from daf_drf.backends._resp import LeanRedis, RespError, lean_target
-from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable
+from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable, logger
 
 __all__ = ["RedisStore"]
 
@@ -164,6 +164,7 @@ class RedisStore:
         self.key_prefix = key_prefix
         self.name = _redact(url)
         self.outage = OutageLog(self.name)
+        self._told = False  # whether the hand-over to redis.asyncio was logged
         self._sync: Any = None
         self._sync_lock = threading.Lock()
         self._sync_gate = threading.BoundedSemaphore(pool_size)
@@ -284,6 +285,14 @@ class RedisStore:
         entry = self._clients.get(loop)
         if entry is None:
             target = lean_target(self.url)
+            if target is None and not self._told:
+                self._told = True
+                logger.info(
+                    "daf_drf: throttle store %s: async checks use redis.asyncio, because daf_drf's "
+                    "own client does not reproduce every part of this URL (see Throttling in "
+                    "the docs).",
+                    self.name,
+                )
             client = (
                 LeanRedis(target, timeout=self.timeout, parser=self.parser)
                 if target is not None
