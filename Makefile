@@ -77,6 +77,7 @@ bench:
 	$(PY) bench/serializers_inprocess.py
 	$(PY) bench/asgi_inprocess.py
 	$(PY) bench/fanout.py
+	$(PY) bench/store_checks.py
 
 matrix-oldest:
 	@scripts/matrix.sh oldest $(PYTEST_ARGS)
