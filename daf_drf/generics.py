@@ -51,7 +51,7 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
-from daf_drf.hooks import _is_async, call_hook, resolve_sync
+from daf_drf.hooks import _is_async, answers_sync_callers, call_hook, resolve_sync
 from daf_drf.mixins import LOOKUP_HOOKS, _override_chain
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
@@ -100,6 +100,19 @@ _SIBLINGS: dict[str, str | None] = {
 
 _ONE_HOP: dict[tuple[type, tuple[str, ...]], bool] = {}
 
+# Hooks that DRF's own sync code calls on a view: the browsable API (its filter form and
+# forms), DRF's metadata (OPTIONS), the schema generators and django-filter call them from a
+# worker thread or a management command. An `async def` override of one of them answers there
+# too (`hooks.answers_sync_callers`), and stays a coroutine function on the loop.
+SYNC_CALLED_HOOKS = (
+    "get_queryset",
+    "get_object",
+    "get_serializer",
+    "get_serializer_class",
+    "get_serializer_context",
+)
+_OWN_MODULES = ("daf_drf.", "rest_framework.")
+
 
 def _raw(func: Any) -> Any:
     return getattr(func, "__func__", func)
@@ -125,6 +138,20 @@ def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
 
 class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Wrapped where they are defined (a project's mixin included), so that `super()`
+        # chains and daf_drf's override detection see the same classes as before.
+        for klass in cls.__mro__:
+            if klass.__module__.startswith(_OWN_MODULES):
+                continue
+            for name in SYNC_CALLED_HOOKS:
+                func = vars(klass).get(name)
+                if inspect.iscoroutinefunction(func) and not getattr(
+                    func, "answers_sync_callers", False
+                ):
+                    setattr(klass, name, answers_sync_callers(func))
 
     def runs_in_one_hop(self, hooks: tuple[str, ...]) -> bool:
         """
