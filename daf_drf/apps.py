@@ -17,6 +17,7 @@ class DafDrfConfig(AppConfig):
         # Importing these modules registers their checks.
         from daf_drf import (  # noqa: F401
             checks,
+            generics_checks,
             permission_checks,
             throttling_checks,
             transaction,
