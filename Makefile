@@ -63,6 +63,7 @@ docs:
 	@scripts/venv.sh $(VENV) $(PYTHON) docs
 	$(PY) scripts/check_docs.py
 	$(PY) -m mkdocs build --strict --site-dir site
+	$(PY) scripts/check_docs.py --site site
 
 dist:
 	@scripts/venv.sh $(VENV) $(PYTHON) dist
