@@ -221,11 +221,15 @@ def resolve_data_sync(serializer: Any) -> Any:
     thread), so later `.data` reads hold the results.
 
     It does nothing on the event loop thread (async code awaits `adata()`), for a serializer
-    without an instance or with input data, and for serializers whose output cannot hold
-    awaitables (`may_hold_awaitables`).
+    without an instance or with input data, for a list (`many=True`: daf_drf's own list
+    pipeline resolves those on the loop after its hop, and DRF's forms never build one), and
+    for serializers whose output cannot hold awaitables (`may_hold_awaitables`).
     """
+    from rest_framework.serializers import ListSerializer
+
     if (
-        _loop_running_here()
+        isinstance(serializer, ListSerializer)
+        or _loop_running_here()
         or getattr(serializer, "instance", None) is None
         or hasattr(serializer, "initial_data")
         or hasattr(serializer, "_data")

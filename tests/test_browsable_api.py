@@ -96,3 +96,9 @@ async def test_resolve_data_sync_leaves_serializers_alone_on_the_event_loop() ->
 def test_resolve_data_sync_leaves_serializers_with_input_data_alone() -> None:
     serializer = resolve_data_sync(DoublingSerializer(instance={"value": 1}, data={}))
     assert not hasattr(serializer, "_data")
+
+
+def test_resolve_data_sync_leaves_lists_to_the_pipeline() -> None:
+    # daf_drf's list pipeline builds `.data` in its hop and awaits the slots on the loop.
+    serializer = resolve_data_sync(DoublingSerializer(instance=[{"value": 1}], many=True))
+    assert not hasattr(serializer, "_data")
