@@ -33,6 +33,7 @@ from rest_framework.views import APIView as DRFAPIView
 from daf_drf.views import APIView
 
 __all__ = [
+    "ApiViewMisuse",
     "action",
     "api_view",
     "authentication_classes",
@@ -46,6 +47,13 @@ __all__ = [
     "throttle_scope",
     "versioning_class",
 ]
+
+
+class ApiViewMisuse(AssertionError, TypeError):
+    """
+    `@api_view` used without its method list, or with a string: DRF's `AssertionError` with
+    DRF's message (and a `TypeError`, the error daf_drf raises for other programming errors).
+    """
 
 
 def _check_order(func: Any, decorator_name: str) -> None:
@@ -108,12 +116,16 @@ def api_view(
     `rest_framework.decorators.api_view` for it).
     """
     methods = ["GET"] if http_method_names is None else http_method_names
-    if inspect.isfunction(methods):
-        raise TypeError("@api_view missing list of allowed HTTP methods")
-    if not isinstance(methods, list | tuple):
-        raise TypeError(f"@api_view expected a list of strings, received {type(methods).__name__}")
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        # DRF's checks, where DRF makes them: `@api_view` without its list hands back this
+        # decorator as the "view", which raises when called; a string raises when decorating.
+        if inspect.isfunction(methods):
+            raise ApiViewMisuse("@api_view missing list of allowed HTTP methods")
+        if not isinstance(methods, list | tuple):
+            raise ApiViewMisuse(
+                f"@api_view expected a list of strings, received {type(methods).__name__}"
+            )
         if not inspect.iscoroutinefunction(func):
             raise TypeError(
                 f"{func.__module__}.{func.__qualname__} must be `async def` to use "

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework import views as drf_views
 from rest_framework.exceptions import (
     APIException,
     AuthenticationFailed,
@@ -83,6 +82,14 @@ class UserNotLoaded(RuntimeError):
         )
 
 
+def _drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Imported on call: DRF's settings may name this module's handlers (and `daf_drf.permissions`
+    # imports it) while `rest_framework.views` is still being imported.
+    from rest_framework.views import exception_handler as drf_handler
+
+    return drf_handler(exc, context)
+
+
 async def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """
     The async twin of `rest_framework.views.exception_handler`.
@@ -97,7 +104,7 @@ async def exception_handler(exc: Exception, context: dict[str, Any]) -> Response
     or use `problem_details_handler`: system check `daf_drf.E005` reports an async
     `EXCEPTION_HANDLER` while DRF views are routed.
     """
-    return drf_views.exception_handler(exc, context)
+    return _drf_exception_handler(exc, context)
 
 
 @inline_safe  # pure: daf_drf views call it on the loop, DRF views call it as usual
@@ -115,7 +122,7 @@ def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Response
     errors, `errors` (DRF's body, unchanged). A JSON response is labelled
     `application/problem+json`; other renderers (the browsable API) keep their own media type.
     """
-    response = drf_views.exception_handler(exc, context)
+    response = _drf_exception_handler(exc, context)
     if response is None:
         return None
     status_code = response.status_code

@@ -51,8 +51,8 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
-from daf_drf.hooks import call_hook, resolve_sync
-from daf_drf.mixins import LOOKUP_HOOKS
+from daf_drf.hooks import _is_async, call_hook, resolve_sync
+from daf_drf.mixins import LOOKUP_HOOKS, _override_chain
 from daf_drf.serializers import resolve_data_sync
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
@@ -106,6 +106,24 @@ def _raw(func: Any) -> Any:
     return getattr(func, "__func__", func)
 
 
+def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
+    """
+    Whether the hooks `owner` (a view class, or an instance's `__dict__`) has for `hooks` are
+    sync and leave their async siblings to daf_drf. A name `owner` lacks is skipped.
+    """
+    members: dict[str, Any] = owner if isinstance(owner, dict) else {}
+    for name in hooks:
+        func = members.get(name) if members else getattr(owner, name, None)
+        if func is not None and _is_async(func):
+            return False
+        sibling = _SIBLINGS.get(name)
+        if sibling:
+            func = members.get(sibling) if members else getattr(owner, sibling, None)
+            if func is not None and func is not defaults.get(sibling):
+                return False
+    return True
+
+
 class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
 
@@ -119,15 +137,12 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         key = (cls, hooks)
         cached = _ONE_HOP.get(key)
         if cached is None:
-            cached = True
-            for name in hooks:
-                if inspect.iscoroutinefunction(getattr(cls, name)):
-                    cached = False
-                sibling = _SIBLINGS.get(name)
-                if sibling and getattr(cls, sibling) is not getattr(GenericAPIView, sibling):
-                    cached = False
+            cached = _sync_hooks(cls, vars(GenericAPIView), hooks)
             _ONE_HOP[key] = cached
         if not cached:
+            return False
+        # A hook assigned on the instance (`self.get_object = self.get_me`) counts too.
+        if self.__dict__ and not _sync_hooks(self.__dict__, {}, hooks):
             return False
         # DRF's own filter_queryset/paginate_queryset call backends and paginators, which
         # may be async themselves (and may be set per instance through as_view()).
@@ -158,12 +173,16 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_queryset(self) -> Any:
         """`get_queryset()`, sync or async."""
-        return await self.ahook(self.get_queryset)
+        with _override_chain(self, "get_queryset") as override:
+            if override is not None:
+                return await self.ahook(override)
+        return _DRF.get_queryset(self)
 
     async def afilter_queryset(self, queryset: Any) -> Any:
         """`filter_queryset()`, sync or async; async filter backends are awaited."""
-        if self._overridden("filter_queryset"):
-            return await self.ahook(self.filter_queryset, queryset)
+        with _override_chain(self, "filter_queryset") as override:
+            if override is not None:
+                return await self.ahook(override, queryset)
         backends = [backend() for backend in self.filter_backends]
         if not any(inspect.iscoroutinefunction(b.filter_queryset) for b in backends):
             if not backends:
@@ -178,8 +197,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def apaginate_queryset(self, queryset: Any) -> Any:
         """`paginate_queryset()`, sync or async; `None` when pagination is off."""
-        if self._overridden("paginate_queryset"):
-            return await self.ahook(self.paginate_queryset, queryset)
+        with _override_chain(self, "paginate_queryset") as override:
+            if override is not None:
+                return await self.ahook(override, queryset)
         paginator = self.paginator
         if paginator is None:
             return None
@@ -187,8 +207,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_paginated_response(self, data: Any) -> Any:
         """`get_paginated_response()`, sync or async."""
-        if self._overridden("get_paginated_response"):
-            return await self.ahook(self.get_paginated_response, data)
+        with _override_chain(self, "get_paginated_response") as override:
+            if override is not None:
+                return await self.ahook(override, data)
         paginator = self.paginator
         if paginator is None:
             raise ImproperlyConfigured(
@@ -198,8 +219,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
         """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
-        if self._overridden("get_serializer"):
-            return await self.ahook(self.get_serializer, *args, **kwargs)
+        with _override_chain(self, "get_serializer") as override:
+            if override is not None:
+                return await self.ahook(override, *args, **kwargs)
         serializer_class = await self.ahook(self.get_serializer_class)
         if "context" not in kwargs:
             kwargs["context"] = await self.ahook(self.get_serializer_context)
@@ -211,8 +233,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
         the loop. An overridden `get_object` (sync or async) is called instead.
         """
-        if self._overridden("get_object"):
-            return await self.ahook(self.get_object)
+        with _override_chain(self, "get_object") as override:
+            if override is not None:
+                return await self.ahook(override)
         if self.runs_in_one_hop(LOOKUP_HOOKS):
             obj = await sync_to_async(self._lookup_in_thread)()
         else:
@@ -231,9 +254,6 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
                 "attribute on the view correctly."
             )
         return {self.lookup_field: self.kwargs[lookup_url_kwarg]}
-
-    def _overridden(self, name: str) -> bool:
-        return getattr(type(self), name) is not getattr(GenericAPIView, name)
 
     # --- DRF's sync call sites ---------------------------------------------------------------
     # DRF's metadata (OPTIONS), browsable API and schema generators call these synchronously,

@@ -36,9 +36,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
-from rest_framework import permissions as drf_permissions
-from rest_framework import views as drf_views
-from rest_framework.request import ForcedAuthentication
 
 from daf_drf.settings import daf_settings
 
@@ -48,19 +45,36 @@ logger = logging.getLogger("daf_drf")
 
 T = TypeVar("T")
 
-# Functions read from DRF's source: they touch only the request object and settings.
-_PURE_FUNCTIONS: frozenset[Callable[..., Any]] = frozenset(
-    {
-        drf_permissions.BasePermission.has_permission,
-        drf_permissions.BasePermission.has_object_permission,
-        drf_permissions.AllowAny.has_permission,
-        drf_permissions.IsAuthenticated.has_permission,
-        drf_permissions.IsAdminUser.has_permission,
-        drf_permissions.IsAuthenticatedOrReadOnly.has_permission,
-        ForcedAuthentication.authenticate,
-        drf_views.exception_handler,
-    }
-)
+_pure_functions: frozenset[Callable[..., Any]] | None = None
+
+
+def _pure() -> frozenset[Callable[..., Any]]:
+    """
+    DRF's functions read from its source: they touch only the request object and settings.
+
+    Built on first use, not at import: DRF resolves `DEFAULT_AUTHENTICATION_CLASSES` (which may
+    name daf_drf's classes, whose modules import this one) while `rest_framework.views` is
+    still being imported.
+    """
+    global _pure_functions
+    if _pure_functions is None:
+        from rest_framework import permissions as drf_permissions
+        from rest_framework import views as drf_views
+        from rest_framework.request import ForcedAuthentication
+
+        _pure_functions = frozenset(
+            {
+                drf_permissions.BasePermission.has_permission,
+                drf_permissions.BasePermission.has_object_permission,
+                drf_permissions.AllowAny.has_permission,
+                drf_permissions.IsAuthenticated.has_permission,
+                drf_permissions.IsAdminUser.has_permission,
+                drf_permissions.IsAuthenticatedOrReadOnly.has_permission,
+                ForcedAuthentication.authenticate,
+                drf_views.exception_handler,
+            }
+        )
+    return _pure_functions
 
 
 def inline_safe(obj: T) -> T:
@@ -81,7 +95,7 @@ def is_inline_safe(owner: object, func: Callable[..., Any]) -> bool:
     if flag is not None:
         return bool(flag)
     raw = getattr(func, "__func__", func)
-    if raw in _PURE_FUNCTIONS:
+    if raw in _pure():
         return True
     hashable, other = daf_settings.inline_hooks()
     if hashable and (raw in hashable or func in hashable or type(owner) in hashable):

@@ -3,16 +3,24 @@ Async actions for daf_drf's generic views and viewsets, under DRF's names.
 
 `list`, `create`, `retrieve`, `update`, `partial_update` and `destroy` are `async def`, so
 DRF's routers, `self.action`, per-action permissions and drf-spectacular see exactly the
-actions they know. `perform_create`, `perform_update` and `perform_destroy` are async too;
-override them with `def` or `async def`:
+actions they know. Override `perform_create`, `perform_update` and `perform_destroy` with
+`def` or `async def`, and call `super()` as in DRF:
 
     class BookViewSet(viewsets.ModelViewSet):
         def perform_create(self, serializer):          # runs in the pipeline's thread hop
-            serializer.save(added_by=self.request.user)
+            serializer.validated_data["added_by"] = self.request.user
+            super().perform_create(serializer)         # saves, as DRF's does
 
         async def perform_destroy(self, instance):     # runs on the loop
-            await instance.adelete()
+            await super().perform_destroy(instance)    # deletes in one thread hop
             await notify_deleted(instance.pk)
+
+daf_drf's own `perform_*` are *dual-mode*: called from sync code (no event loop in this thread,
+such as the thread hop that runs a sync override) they do what DRF's do, synchronously; called
+on the event loop they return an awaitable that does it off the loop. The actions call them
+through their async siblings `aperform_create`, `aperform_update` and `aperform_destroy`, which
+apply the hook rule to whichever `perform_*` the view has (a class override or one assigned on
+the instance).
 
 Each mixin subclasses DRF's, so `isinstance(view, rest_framework.mixins.ListModelMixin)`
 still holds. They expect daf_drf's `GenericAPIView` (see `daf_drf.generics` for the
@@ -22,8 +30,9 @@ publish them as your operations' descriptions.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -31,6 +40,7 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import status
 from rest_framework.response import Response
 
+from daf_drf.hooks import _is_async, _loop_running_here, resolve_sync
 from daf_drf.serializers import _native, data_in_thread, resolve_awaitables
 from daf_drf.transaction import request_atomic
 
@@ -65,8 +75,8 @@ async def awrite(func: Callable[..., Any], *args: Any) -> Any:
     Call a write hook (`perform_create` ...): awaited if async; if sync, in one thread hop
     inside `transaction.atomic` for each database that sets `ATOMIC_REQUESTS`.
     """
-    if inspect.iscoroutinefunction(func):
-        result = await func(*args)
+    if _is_async(func):
+        result = func(*args)
     else:
         result = await sync_to_async(_atomically)(func, *args)
     if inspect.isawaitable(result):
@@ -74,22 +84,102 @@ async def awrite(func: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
+def _view_hook(view: Any, name: str) -> Any:
+    """The hook `name` the view will call: one assigned on the instance, else the class's."""
+    return view.__dict__.get(name) or getattr(type(view), name)
+
+
+def _raw(func: Any) -> Any:
+    return getattr(func, "__func__", func)
+
+
 def _saves_in_thread(view: Any, name: str, default: Callable[..., Any]) -> bool:
-    # The fused pipeline may save when the hook is ours or a sync override.
-    func = getattr(type(view), name)
-    return func is default or not inspect.iscoroutinefunction(func)
+    # The fused pipeline may save when the hook is ours or a sync override, and its async
+    # sibling (`aperform_create` ...) is daf_drf's own.
+    sibling = "a" + name
+    if _view_hook(view, sibling) is not getattr(_DEFAULT_SIBLINGS[name], sibling):
+        return False
+    func = _view_hook(view, name)
+    return _raw(func) is default or not _is_async(func)
 
 
 def _save(view: Any, name: str, default: Callable[..., Any], serializer: Any) -> bool:
     """In the pipeline's thread: save by the view's hook; False if it must run on the loop."""
     hook = getattr(view, name)
-    if getattr(hook, "__func__", hook) is not default:
-        hook(serializer)
+    if _raw(hook) is not default:
+        resolve_sync(hook(serializer), what=f"{type(view).__qualname__}.{name}")
     elif _native(serializer, "asave") is not None:
         return False  # the serializer saves natively async (adrf): the loop awaits it
     else:
         serializer.save()
     return True
+
+
+async def _asave(serializer: Any) -> None:
+    """daf_drf's default save on the loop: the serializer's native `asave`, else one hop."""
+    native = _native(serializer, "asave")
+    if native is not None:
+        await native()
+    else:
+        await sync_to_async(_atomically)(serializer.save)
+
+
+async def _adelete(instance: Any) -> None:
+    await sync_to_async(_atomically)(instance.delete)
+
+
+_INSTANCE = object()
+_OWN_MODULES = ("daf_drf.", "rest_framework.")
+
+
+@contextlib.contextmanager
+def _override_chain(view: Any, name: str) -> Iterator[Any]:
+    """
+    Yield the project's implementation of the hook `name` that its async sibling should run
+    now, or `None` when daf_drf's own should run.
+
+    On a first call that is the hook assigned on the instance, else the most derived override
+    in the view's classes. From inside an override (`await super().aget_object()`), it is the
+    next override along the MRO, and `None` once only DRF's and daf_drf's remain: a sibling
+    called through `super()` never calls back the override that called it.
+    """
+    levels: dict[str, Any] = view.__dict__.setdefault("_daf_hook_levels", {})
+    current = levels.get(name)
+    func: Any = None
+    owner: Any = None
+    if current is None and name in view.__dict__:
+        func, owner = view.__dict__[name], _INSTANCE
+    else:
+        mro = type(view).__mro__
+        start = 0 if current is None or current is _INSTANCE else mro.index(current) + 1
+        for klass in mro[start:]:
+            raw = vars(klass).get(name)
+            if raw is None:
+                continue
+            if not klass.__module__.startswith(_OWN_MODULES):
+                get = getattr(raw, "__get__", None)
+                func, owner = (get(view, type(view)) if get else raw), klass
+            break
+    if func is None:
+        yield None
+        return
+    levels[name] = owner
+    try:
+        yield func
+    finally:
+        levels[name] = current
+
+
+async def _acall_write_hook(
+    view: Any, name: str, default: Callable[[Any], Coroutine[Any, Any, None]], arg: Any
+) -> None:
+    # The view's `perform_*` by the hook rule (sync in one atomic hop); daf_drf's own saves
+    # without a wrapper hop.
+    with _override_chain(view, name) as override:
+        if override is not None:
+            await awrite(override, arg)
+            return
+    await default(arg)
 
 
 def _forget_prefetch(instance: Any) -> None:
@@ -109,12 +199,12 @@ class CreateModelMixin(drf_mixins.CreateModelMixin):
         ):
             serializer, slots = await sync_to_async(self._create_in_thread)(request)
             if slots is None:
-                await self.perform_create(serializer)
+                await _asave(serializer)
                 slots = await sync_to_async(data_in_thread)(serializer)
         else:
             serializer = await view.aget_serializer(data=request.data)
             await sync_to_async(serializer.is_valid)(raise_exception=True)
-            await awrite(self.perform_create, serializer)
+            await self.aperform_create(serializer)
             slots = await sync_to_async(data_in_thread)(serializer)
         if slots:
             await resolve_awaitables(slots)
@@ -122,12 +212,19 @@ class CreateModelMixin(drf_mixins.CreateModelMixin):
         headers = await view.ahook(self.get_success_headers, data)
         return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
-    async def perform_create(self, serializer: Any) -> None:  # type: ignore[override]
-        native = _native(serializer, "asave")
-        if native is not None:
-            await native()
-        else:
-            await sync_to_async(_atomically)(serializer.save)
+    def perform_create(self, serializer: Any) -> Any:
+        """
+        DRF's `perform_create`: `serializer.save()`. Dual-mode: on the event loop it returns an
+        awaitable that saves off the loop (or through the serializer's native `asave`).
+        """
+        if _loop_running_here():
+            return _asave(serializer)
+        serializer.save()
+        return None
+
+    async def aperform_create(self, serializer: Any) -> None:
+        """Call the view's `perform_create` (sync or async, class or instance) by the hook rule."""
+        await _acall_write_hook(self, "perform_create", _asave, serializer)
 
     def _create_in_thread(self, request: Any) -> tuple[Any, Any]:
         view: Any = self
@@ -204,25 +301,29 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
                 request, instance, partial
             )
             if slots is None:
-                await self.perform_update(serializer)
+                await _asave(serializer)
                 _forget_prefetch(instance)
                 slots = await sync_to_async(data_in_thread)(serializer)
         else:
             serializer = await view.aget_serializer(instance, data=request.data, partial=partial)
             await sync_to_async(serializer.is_valid)(raise_exception=True)
-            await awrite(self.perform_update, serializer)
+            await self.aperform_update(serializer)
             _forget_prefetch(instance)
             slots = await sync_to_async(data_in_thread)(serializer)
         if slots:
             await resolve_awaitables(slots)
         return Response(serializer.data)
 
-    async def perform_update(self, serializer: Any) -> None:  # type: ignore[override]
-        native = _native(serializer, "asave")
-        if native is not None:
-            await native()
-        else:
-            await sync_to_async(_atomically)(serializer.save)
+    def perform_update(self, serializer: Any) -> Any:
+        """DRF's `perform_update`: `serializer.save()`; dual-mode like `perform_create`."""
+        if _loop_running_here():
+            return _asave(serializer)
+        serializer.save()
+        return None
+
+    async def aperform_update(self, serializer: Any) -> None:
+        """Call the view's `perform_update` (sync or async, class or instance) by the hook rule."""
+        await _acall_write_hook(self, "perform_update", _asave, serializer)
 
     async def partial_update(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
         kwargs["partial"] = True
@@ -245,8 +346,23 @@ class DestroyModelMixin(drf_mixins.DestroyModelMixin):
     async def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
         view: Any = self
         instance = await view.aget_object()
-        await awrite(self.perform_destroy, instance)
+        await self.aperform_destroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    async def perform_destroy(self, instance: Any) -> None:  # type: ignore[override]
-        await sync_to_async(_atomically)(instance.delete)
+    def perform_destroy(self, instance: Any) -> Any:
+        """DRF's `perform_destroy`: `instance.delete()`; dual-mode like `perform_create`."""
+        if _loop_running_here():
+            return _adelete(instance)
+        instance.delete()
+        return None
+
+    async def aperform_destroy(self, instance: Any) -> None:
+        """Call the view's `perform_destroy` (sync or async, class or instance) by the hook rule."""
+        await _acall_write_hook(self, "perform_destroy", _adelete, instance)
+
+
+_DEFAULT_SIBLINGS: dict[str, type] = {
+    "perform_create": CreateModelMixin,
+    "perform_update": UpdateModelMixin,
+    "perform_destroy": DestroyModelMixin,
+}

@@ -21,7 +21,9 @@ any other sync check in one `sync_to_async` hop (it may query the database, as D
 
 from __future__ import annotations
 
+import concurrent.futures
 import inspect
+import logging
 from typing import Any
 
 from rest_framework.permissions import (
@@ -66,6 +68,8 @@ __all__ = [
     "inline_safe",
 ]
 
+logger = logging.getLogger("daf_drf")
+
 # Operators whose methods daf_drf evaluates itself, operand by operand: DRF's and adrf's (whose
 # `AAND`/`AOR`/`ANOT` subclass DRF's with the same semantics). A project's subclass of `AND`
 # that overrides a method is called like any other permission.
@@ -101,10 +105,37 @@ def _await_view_queryset(permission: Any) -> None:
         return
 
     def _queryset(view: Any) -> Any:
-        return resolve_sync(drf_queryset(view), what=f"{type(view).__qualname__}.get_queryset")
+        queryset = resolve_sync(drf_queryset(view), what=f"{type(view).__qualname__}.get_queryset")
+        # DRF's own check, which an `async def get_queryset` passes with its coroutine.
+        assert queryset is not None, f"{view.__class__.__name__}.get_queryset() returned None"
+        return queryset
 
     _queryset.awaits_queryset = True  # type: ignore[attr-defined]
     permission._queryset = _queryset  # type: ignore[method-assign]
+
+
+def _decision(permission: Any, method: Any, result: Any) -> bool:
+    """
+    DRF's reading of a permission's answer, `bool(result)`, except for answers that cannot be
+    a decision: an async generator (an `async def` with `yield`), a generator, a
+    `concurrent.futures.Future` or an uncalled function. DRF would grant them; daf_drf denies
+    and logs an error naming the class and method, because it never fails open.
+    """
+    if (
+        inspect.isasyncgen(result)
+        or inspect.isgenerator(result)
+        or isinstance(result, concurrent.futures.Future)
+        or inspect.isroutine(result)
+    ):
+        logger.error(
+            "daf_drf: %s.%s returned %r, which is not a decision (a permission returns a bool, "
+            "or is `async def` without `yield`); the check is denied.",
+            type(permission).__qualname__,
+            getattr(method, "__name__", "has_permission"),
+            result,
+        )
+        return False
+    return bool(result)
 
 
 # --- on the event loop -------------------------------------------------------------------------
@@ -163,7 +194,7 @@ async def _acall(permission: Any, method: Any, request: Any, *args: Any) -> bool
     # An awaitable that resolves to another awaitable is still not a decision.
     while inspect.isawaitable(result):
         result = await result
-    return bool(result)
+    return _decision(permission, method, result)
 
 
 # --- at DRF's sync call sites ---------------------------------------------------------------------
@@ -242,4 +273,4 @@ def _resolve(permission: Any, method: Any, *args: Any) -> bool:
     result = method(*args)
     while inspect.isawaitable(result):
         result = resolve_sync(result, what=what)
-    return bool(result)
+    return _decision(permission, method, result)

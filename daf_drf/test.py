@@ -20,7 +20,10 @@ They keep DRF's arguments: `format=` (the body is rendered by
 translated into real ASGI headers and scope keys; Django's own async factory would send
 `HTTP_AUTHORIZATION` as a header literally named `http-authorization`.
 
-DRF's sync test classes are re-exported, so `from daf_drf.test import APIClient` works too.
+DRF's sync test classes are re-exported, so `from daf_drf.test import APIClient` works too,
+and so do DRF-style tests: a daf_drf view called from sync code (`view(factory.get("/"))`)
+returns its response, as DRF's does; `APIClient`, `RequestsClient` and `APITestCase.client`
+reach daf_drf views through Django's WSGI handler.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from rest_framework.settings import api_settings
 from rest_framework.test import (
     APIClient,
     APIRequestFactory,
+    RequestsClient,
     URLPatternsTestCase,
     force_authenticate,
 )
@@ -57,6 +61,7 @@ __all__ = [
     "AsyncAPIClient",
     "AsyncAPIRequestFactory",
     "ForceAuthAsyncClientHandler",
+    "RequestsClient",
     "URLPatternsTestCase",
     "force_authenticate",
 ]

@@ -16,10 +16,12 @@ Migrating a view is an import swap and `async def` handlers:
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, sync_to_async
+from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -30,14 +32,30 @@ from rest_framework.response import Response
 
 from daf_drf import permissions as daf_permissions
 from daf_drf.exceptions import UserNotLoaded
-from daf_drf.hooks import HookNotAwaitable, _is_noop, call_hook, is_inline_safe, resolve_sync
+from daf_drf.hooks import (
+    HookNotAwaitable,
+    _is_noop,
+    _loop_running_here,
+    call_hook,
+    is_inline_safe,
+    resolve_sync,
+)
 from daf_drf.request import Request
 from daf_drf.response import render_on_loop
 from daf_drf.throttling import aallow_together
 
-__all__ = ["APIView", "AsyncAPIView", "check_async_handlers"]
+__all__ = ["APIView", "AsyncAPIView", "check_async_handlers", "dual_mode_view"]
 
 _SYNC_ALLOWED = frozenset({"options"})
+
+SYNC_ONLY_HINT = (
+    "daf_drf: {view} ran a sync Django API that uses the database on the event loop. Common "
+    "culprits in migrated code: the ORM, `login()`/`logout()`/`update_session_auth_hash()` "
+    "(await `alogin`/`alogout`/`aupdate_session_auth_hash`), a signal whose receivers write "
+    "(`await signal.asend(...)`, e.g. user_logged_in and its update_last_login receiver), "
+    "anything else through `await sync_to_async(func)(...)`. See docs/migration.md, "
+    '"Signals, mail and auth helpers in async code".'
+)
 
 
 def check_async_handlers(cls: type, names: Any = None) -> None:
@@ -88,11 +106,38 @@ def _keep_outer_transaction(handler: Any) -> Any:
     return handle
 
 
-def _sync_override(cls: type, sync_name: str, async_name: str) -> bool:
+def dual_mode_view(view: Any) -> Any:
     """
-    Whether `cls` overrides DRF's sync dispatch step `sync_name` without overriding its async
-    twin: such an override is honoured (in a thread hop) instead of silently skipped.
+    Wrap the async view function `view` so that sync code can call it as DRF's tests do.
+
+    On the event loop (ASGI, `await view(request)`) the wrapper returns `view`'s coroutine:
+    nothing is added to the async path but one check. Called from sync code (a sync test,
+    a management command), it runs the view to completion with `async_to_sync` and returns
+    the response, as DRF's view function does; thread-sensitive hops come back to the calling
+    thread, so a `TestCase`'s transaction is seen. Django still sees a coroutine function.
     """
+
+    def view_or_coroutine(request: Any, *args: Any, **kwargs: Any) -> Any:
+        if _loop_running_here():
+            return view(request, *args, **kwargs)
+        return async_to_sync(view)(request, *args, **kwargs)
+
+    functools.update_wrapper(view_or_coroutine, view)  # cls, initkwargs, csrf_exempt, ...
+    return markcoroutinefunction(view_or_coroutine)
+
+
+def _sync_override(view: Any, sync_name: str, async_name: str) -> bool:
+    """
+    Whether `view` overrides DRF's sync dispatch step `sync_name` (in its class, or assigned
+    on the instance) without overriding its async twin: such an override is honoured (in a
+    thread hop) instead of silently skipped.
+    """
+    attrs = view.__dict__
+    if async_name in attrs:
+        return False
+    if sync_name in attrs:
+        return True
+    cls = type(view)
     return getattr(cls, async_name) is getattr(APIView, async_name) and getattr(
         cls, sync_name
     ) is not getattr(APIView, sync_name)
@@ -140,13 +185,15 @@ class APIView(drf_views.APIView):
         """
         DRF's `as_view()`, exempted from `ATOMIC_REQUESTS` on every database: Django refuses
         to wrap an async view in a transaction (`RuntimeError`), so a project that sets it
-        could not convert a single endpoint otherwise.
+        could not convert a single endpoint otherwise. The view function is a coroutine
+        function for Django, and returns the response when sync code calls it
+        (`dual_mode_view`).
         """
         # Imported here: importing `daf_drf.transaction` registers its W040 check, which a
         # project that only imports `daf_drf.views` (without the app) never had.
         from daf_drf.transaction import mark_non_atomic
 
-        return mark_non_atomic(super().as_view(**initkwargs))
+        return mark_non_atomic(dual_mode_view(super().as_view(**initkwargs)))
 
     # --- dispatch --------------------------------------------------------------------------
 
@@ -176,7 +223,11 @@ class APIView(drf_views.APIView):
                 handler = getattr(self, method, self.http_method_not_allowed)
             else:
                 handler = self.http_method_not_allowed
-            if iscoroutinefunction(handler) or handler == self.http_method_not_allowed:
+            if (
+                iscoroutinefunction(handler)
+                or handler == self.http_method_not_allowed
+                or getattr(handler, "__func__", None) is APIView.options
+            ):
                 response = handler(request, *args, **kwargs)
             else:
                 # A project's own sync `options`: it may do I/O.
@@ -184,7 +235,7 @@ class APIView(drf_views.APIView):
             if inspect.isawaitable(response):
                 response = await response
         except Exception as exc:
-            if _sync_override(type(self), "handle_exception", "ahandle_exception"):
+            if _sync_override(self, "handle_exception", "ahandle_exception"):
                 response = await call_hook(self, self.handle_exception, exc)
             else:
                 response = await self.ahandle_exception(exc)
@@ -198,7 +249,7 @@ class APIView(drf_views.APIView):
         # A subclass written for DRF may override the sync `initial()` (and call
         # `super().initial()`); honour it in one thread hop, where DRF's sync checks work,
         # rather than skipping it. Overriding `ainitial` keeps everything on the loop.
-        if _sync_override(type(self), "initial", "ainitial"):
+        if _sync_override(self, "initial", "ainitial"):
             await call_hook(self, self.initial, request, *args, **kwargs)
         else:
             await self.ainitial(request, *args, **kwargs)
@@ -211,11 +262,11 @@ class APIView(drf_views.APIView):
         version, scheme = self.determine_version(request, *args, **kwargs)
         request.version, request.versioning_scheme = version, scheme
         await self.aperform_authentication(request)
-        if _sync_override(type(self), "check_permissions", "acheck_permissions"):
+        if _sync_override(self, "check_permissions", "acheck_permissions"):
             await call_hook(self, self.check_permissions, request)
         else:
             await self.acheck_permissions(request)
-        if _sync_override(type(self), "check_throttles", "acheck_throttles"):
+        if _sync_override(self, "check_throttles", "acheck_throttles"):
             await call_hook(self, self.check_throttles, request)
         else:
             await self.acheck_throttles(request)
@@ -311,6 +362,7 @@ class APIView(drf_views.APIView):
         (read per call, like DRF) awaited if async, inline if pure, else in one thread hop.
         """
         self._set_authenticate_header(exc)
+        self._explain_sync_only(exc)
         handler = _keep_outer_transaction(self.get_exception_handler())
         context = self.get_exception_handler_context()
         # An error before authentication (406, a versioning 404) reaches a handler that may
@@ -327,6 +379,12 @@ class APIView(drf_views.APIView):
             self.raise_uncaught_exception(exc)
         response.exception = True
         return response  # type: ignore[no-any-return]
+
+    def _explain_sync_only(self, exc: Exception) -> None:
+        # Django's message says what, not which call of a migrated view or how to fix it.
+        if isinstance(exc, SynchronousOnlyOperation) and not getattr(exc, "_daf_hint", False):
+            exc._daf_hint = True  # type: ignore[attr-defined]
+            exc.add_note(SYNC_ONLY_HINT.format(view=type(self).__qualname__))
 
     def _set_authenticate_header(self, exc: Exception) -> None:
         # DRF's 401-vs-403 rule: 401 with the first authenticator's header, else 403.
@@ -391,11 +449,21 @@ class APIView(drf_views.APIView):
             valid = [d for d in durations if d is not None]
             self.throttled(request, max(valid, default=None))  # type: ignore[arg-type]
 
-    async def options(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """
-        DRF's OPTIONS metadata. DRF's `SimpleMetadata` for a view without a serializer is pure
-        and runs inline; anything else (it may check permissions or load the object) runs in
-        one thread hop, where DRF's sync call sites work.
+        DRF's OPTIONS metadata, dual-mode: from sync code (a project's sync `options` override
+        calling `super()`, which runs in a thread hop) it is DRF's `options`; on the event loop
+        it returns an awaitable (`aoptions`).
+        """
+        if _loop_running_here():
+            return self.aoptions(request, *args, **kwargs)
+        return super().options(request, *args, **kwargs)
+
+    async def aoptions(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        """
+        DRF's OPTIONS metadata on the loop. DRF's `SimpleMetadata` for a view without a
+        serializer is pure and runs inline; anything else (it may check permissions or load
+        the object) runs in one thread hop, where DRF's sync call sites work.
         """
         if self.metadata_class is None:
             return self.http_method_not_allowed(request, *args, **kwargs)  # type: ignore[no-any-return]

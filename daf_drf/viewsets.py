@@ -28,7 +28,8 @@ per-action configuration and drf-spectacular work as with DRF's viewsets; no daf
 exists or is needed.
 
 Guarantees: `as_view()` returns a coroutine function, so Django awaits the view under ASGI
-instead of running it in a thread (DRF's `ViewSetMixin.as_view` returns a plain function).
+instead of running it in a thread (DRF's `ViewSetMixin.as_view` returns a plain function);
+called from sync code (a DRF-style test) it returns the response, as DRF's does.
 Every action it maps, and every action a class defines, must be `async def`: anything else
 is a `TypeError` naming the class and the method, at class definition or routing time.
 
@@ -50,7 +51,7 @@ from rest_framework.decorators import MethodMapper
 from daf_drf import mixins
 from daf_drf.generics import GenericAPIView
 from daf_drf.transaction import mark_non_atomic
-from daf_drf.views import APIView
+from daf_drf.views import APIView, dual_mode_view
 
 __all__ = [
     "GenericViewSet",
@@ -110,7 +111,7 @@ class ViewSetMixin(drf_viewsets.ViewSetMixin):
             return await view(request, *args, **kwargs)
 
         functools.update_wrapper(async_view, view)  # cls, initkwargs, actions, csrf_exempt
-        return mark_non_atomic(async_view)
+        return mark_non_atomic(dual_mode_view(async_view))
 
 
 class ViewSet(ViewSetMixin, drf_viewsets.ViewSet, APIView):  # type: ignore[misc]

@@ -33,6 +33,7 @@ from daf_drf.decorators import (
     throttle_scope,
     versioning_class,
 )
+from daf_drf.test import AsyncAPIRequestFactory
 from daf_drf.views import APIView
 
 
@@ -139,14 +140,27 @@ def test_a_sync_function_is_a_type_error_naming_it() -> None:
             return Response()
 
 
-def test_missing_method_list_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="missing list of allowed HTTP methods"):
-        api_view(hello)  # type: ignore[arg-type]
+def test_missing_method_list_is_drfs_assertion_error_when_the_view_is_called() -> None:
+    # DRF's own test: `@api_view` without its list decorates silently, then the "view" (the
+    # inner decorator) raises when called.
+    view = api_view(hello)  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match=r"^@api_view missing list of allowed HTTP methods$"):
+        view(AsyncAPIRequestFactory().get("/"))  # type: ignore[arg-type]
 
 
-def test_a_string_instead_of_a_list_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="expected a list of strings, received str"):
-        api_view("GET")  # type: ignore[arg-type]
+def test_a_string_instead_of_a_list_is_drfs_assertion_error() -> None:
+    with pytest.raises(
+        AssertionError, match=r"^@api_view expected a list of strings, received str"
+    ):
+
+        @api_view("GET")  # type: ignore[arg-type]
+        async def view(request: Any) -> Response:
+            return Response()
+
+
+def test_api_view_misuse_is_also_a_type_error() -> None:
+    with pytest.raises(TypeError, match="received str"):
+        api_view("GET")(hello)  # type: ignore[arg-type]
 
 
 @pytest.mark.skipif(

@@ -1,0 +1,3 @@
+"""Plugins for every test directory (`tests/`, `compat/`)."""
+
+pytest_plugins = ["tests.unawaited"]
