@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,6 +182,8 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
             assert line or proc.poll() is None, "chromium exited"
             match = re.search(r"DevTools listening on (ws://\S+)", line)
             ws_url = match.group(1) if match else None
+        # Keep reading chromium's stderr so a chatty browser never blocks on a full pipe.
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
         devtools = DevTools(ws_url)
         target = devtools.call("Target.createTarget", url="about:blank")["targetId"]
         devtools.session = devtools.call("Target.attachToTarget", targetId=target, flatten=True)[
