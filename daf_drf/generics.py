@@ -53,6 +53,7 @@ from rest_framework import pagination as drf_pagination
 from daf_drf import mixins
 from daf_drf.hooks import _is_async, answers_sync_callers, call_hook, resolve_sync
 from daf_drf.mixins import LOOKUP_HOOKS, _override_chain
+from daf_drf.serializers import resolve_data_sync
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
 
@@ -295,7 +296,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
             kwargs["context"] = resolve_sync(
                 self.get_serializer_context(), what=f"{name}.get_serializer_context"
             )
-        return serializer_class(*args, **kwargs)
+        # The browsable API reads `.data` of this serializer in its worker thread: async
+        # attributes (an `async def` SerializerMethodField) are awaited there in one hop.
+        return resolve_data_sync(serializer_class(*args, **kwargs))
 
     def filter_queryset(self, queryset: Any) -> Any:
         for backend in list(self.filter_backends):
