@@ -1,8 +1,11 @@
 """
 System checks for generic views and viewsets whose hooks DRF's sync call sites cannot await.
 
-daf_drf awaits an `async def get_queryset` in every request it dispatches. DRF's own code and
-two libraries call `view.get_queryset()` themselves, synchronously, and get a coroutine:
+daf_drf awaits an `async def get_queryset` in every request it dispatches, and daf_drf's
+generic views and viewsets also answer DRF's sync callers with the queryset
+(`hooks.answers_sync_callers`). A view built on another base (DRF's own generics with an
+`async def get_queryset`: a half-done migration) does not, and DRF's own code and two libraries
+call `view.get_queryset()` themselves, synchronously, and get a coroutine:
 
 - the browsable API (`BrowsableAPIRenderer`), for its filter form, on every list page, whether
   or not the view has a `queryset` attribute;
@@ -68,7 +71,10 @@ def sync_get_queryset_callers(cls: Any, initkwargs: dict[str, Any]) -> list[str]
     browsable API, django-filter's schema parameters, drf-spectacular. Empty when
     `get_queryset` is sync or none of them applies.
     """
-    if not _is_coroutine_function(getattr(cls, "get_queryset", None)):
+    get_queryset = getattr(cls, "get_queryset", None)
+    if getattr(get_queryset, "answers_sync_callers", False):
+        return []  # daf_drf's generics: DRF's sync callers get the queryset
+    if not _is_coroutine_function(get_queryset):
         return []
     renderers = initkwargs.get("renderer_classes", getattr(cls, "renderer_classes", ()))
     backends = initkwargs.get("filter_backends", getattr(cls, "filter_backends", ()))
@@ -102,9 +108,10 @@ def check_async_get_queryset(app_configs: Any = None, **kwargs: Any) -> list[Che
                 f"{cls.__module__}.{cls.__qualname__} (/{route}) has an `async def "
                 f"get_queryset`, but {', '.join(callers)} call `get_queryset()` "
                 "synchronously and would get a coroutine instead of a queryset.",
-                hint="Make `get_queryset` sync: daf_drf runs a sync `get_queryset` in the "
-                "request pipeline's one thread hop. (For drf-spectacular alone, a `queryset` "
-                "attribute is enough.) See docs/troubleshooting.md in daf_drf's documentation.",
+                hint="Build the view on daf_drf.generics or daf_drf.viewsets (their async "
+                "hooks answer DRF's sync callers), or make `get_queryset` sync. (For "
+                "drf-spectacular alone, a `queryset` attribute is enough.) See "
+                "docs/troubleshooting.md in daf_drf's documentation.",
                 obj=cls,
                 id="daf_drf.W070",
             )

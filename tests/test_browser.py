@@ -277,12 +277,8 @@ def _assert_server_clean(log: Path, since: int) -> None:
     assert "never awaited" not in output, output
 
 
-# Until the runtime awaits an async get_queryset at DRF's sync call sites (branch i15-fixes).
-PENDING_ASYNC_QS = pytest.mark.xfail(reason="async get_queryset at DRF's sync call sites")
-
-
 @pytest.mark.parametrize(
-    "prefix", ["method-field-books", pytest.param("async-qs-books", marks=PENDING_ASYNC_QS)]
+    "prefix", ["method-field-books", "async-qs-books"]
 )
 def test_list_and_detail_pages_load_with_their_stylesheet_and_no_error(
     server: tuple[str, Path], browser: DevTools, prefix: str
@@ -316,7 +312,7 @@ FILL_AND_SUBMIT = """(() => {
 
 @pytest.mark.parametrize(
     ("prefix", "isbn"),
-    [("method-field-books", "20"), pytest.param("async-qs-books", "21", marks=PENDING_ASYNC_QS)],
+    [("method-field-books", "20"), ("async-qs-books", "21")],
 )
 def test_the_html_post_form_creates_an_object_and_renders_the_201(
     server: tuple[str, Path], browser: DevTools, prefix: str, isbn: str

@@ -1,4 +1,9 @@
-"""`daf_drf.W070`: an `async def get_queryset` that DRF's sync call sites would call."""
+"""
+`daf_drf.W070`: an `async def get_queryset` that DRF's sync call sites would call and get a
+coroutine from. daf_drf's generic views and viewsets answer those call sites
+(`tests/test_sync_call_sites.py`), so the check is about views built on another base (DRF's own
+generics with an async hook: a half-done migration).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from django.core import checks
 from django.test import override_settings
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics as drf_generics
 from rest_framework.renderers import JSONRenderer
 
 from daf_drf import generics
@@ -16,7 +22,7 @@ from tests.browsable_api import AsyncQuerysetBookViewSet, BookSerializer
 from tests.models import Book
 
 
-class JSONOnly(generics.ListAPIView):  # type: ignore[type-arg]
+class JSONOnly(drf_generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = BookSerializer
     renderer_classes = [JSONRenderer]
 
@@ -37,12 +43,27 @@ class JSONOnlyWithDjangoFilter(JSONOnlyWithQueryset):
     filterset_fields = ["title"]
 
 
-class BrowsableWithQueryset(generics.ListAPIView):  # type: ignore[type-arg]
+class BrowsableWithQueryset(drf_generics.ListAPIView):  # type: ignore[type-arg]
     queryset = Book.objects.all()
     serializer_class = BookSerializer
 
     async def get_queryset(self) -> Any:
         return Book.objects.filter(pages__gt=0)
+
+
+class HalfMigrated(drf_generics.ListAPIView):  # type: ignore[type-arg]
+    serializer_class = BookSerializer
+
+    async def get_queryset(self) -> Any:  # type: ignore[override]
+        return Book.objects.all()
+
+
+class DafJSONOnly(generics.ListAPIView):  # type: ignore[type-arg]
+    serializer_class = BookSerializer
+    renderer_classes = [JSONRenderer]
+
+    async def get_queryset(self) -> Any:
+        return Book.objects.all()
 
 
 class SyncGetQueryset(generics.ListAPIView):  # type: ignore[type-arg]
@@ -54,6 +75,8 @@ class SyncGetQueryset(generics.ListAPIView):  # type: ignore[type-arg]
 
 urlpatterns = [
     path("aq/", AsyncQuerysetBookViewSet.as_view({"get": "list"})),
+    path("half/", HalfMigrated.as_view()),
+    path("daf-json/", DafJSONOnly.as_view()),
     path("json/", JSONOnly.as_view()),
     path("json-unschemed/", JSONOnlyUnschemed.as_view()),
     path("json-with-queryset/", JSONOnlyWithQueryset.as_view()),
@@ -73,9 +96,16 @@ def _reported() -> dict[str, str]:
 
 @override_settings(ROOT_URLCONF=__name__)
 def test_async_get_queryset_under_the_browsable_api_is_w070() -> None:
-    message = _reported()["AsyncQuerysetBookViewSet"]
+    message = _reported()["HalfMigrated"]
     assert "the browsable API" in message
-    assert "/aq/" in message
+    assert "/half/" in message
+
+
+@override_settings(ROOT_URLCONF=__name__, REST_FRAMEWORK=SPECTACULAR)
+def test_daf_drf_views_answer_the_sync_call_sites_and_are_not_reported() -> None:
+    reported = _reported()
+    assert "AsyncQuerysetBookViewSet" not in reported
+    assert "DafJSONOnly" not in reported
 
 
 @override_settings(ROOT_URLCONF=__name__)
@@ -115,7 +145,7 @@ def test_drf_schema_without_django_filter_does_not_call_get_queryset() -> None:
 def test_w070_is_registered_with_django() -> None:
     found = {m.obj.__name__ for m in checks.run_checks() if m.id == "daf_drf.W070"}
     assert found == {
-        "AsyncQuerysetBookViewSet",
+        "HalfMigrated",
         "JSONOnly",
         "JSONOnlyWithDjangoFilter",
         "BrowsableWithQueryset",
