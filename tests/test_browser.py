@@ -277,9 +277,7 @@ def _assert_server_clean(log: Path, since: int) -> None:
     assert "never awaited" not in output, output
 
 
-@pytest.mark.parametrize(
-    "prefix", ["method-field-books", "async-qs-books"]
-)
+@pytest.mark.parametrize("prefix", ["method-field-books", "async-qs-books"])
 def test_list_and_detail_pages_load_with_their_stylesheet_and_no_error(
     server: tuple[str, Path], browser: DevTools, prefix: str
 ) -> None:
