@@ -16,7 +16,7 @@ BENCH_ARGS ?=
 LINT_PATHS := $(wildcard daf_drf tests compat bench example)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test soak lint fmt docs demo bench matrix-oldest matrix-newest matrix-locked ci clean
+.PHONY: help install test soak lint fmt docs dist demo bench matrix-oldest matrix-newest matrix-locked ci clean
 
 help:
 	@echo "make demo            serve the example project on http://$(HOST):$(PORT)/ (no services needed)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lint            ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt             ruff format and ruff check --fix"
 	@echo "make docs            mkdocs build --strict into site/"
+	@echo "make dist            build the sdist and the wheel into dist/ and twine-check them"
 	@echo "make bench           every benchmark: load runs with wrk, in-process costs, fan-out latency"
 	@echo "make matrix-oldest   suite on Python 3.11 + Django 5.2 + DRF 3.16 (.venv-oldest)"
 	@echo "make matrix-newest   suite on Python 3.12 + Django 6.1 + DRF 3.18 (.venv-newest)"
@@ -63,6 +64,13 @@ docs:
 	@scripts/venv.sh $(VENV) $(PYTHON) docs
 	$(PY) scripts/check_docs.py
 	$(PY) -m mkdocs build --strict --site-dir site
+	$(PY) scripts/check_docs.py --site site
+
+dist:
+	@scripts/venv.sh $(VENV) $(PYTHON) dist
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 demo:
 	@scripts/venv.sh $(VENV) $(PYTHON) demo
@@ -77,6 +85,7 @@ bench:
 	$(PY) bench/serializers_inprocess.py
 	$(PY) bench/asgi_inprocess.py
 	$(PY) bench/fanout.py
+	$(PY) bench/store_checks.py
 
 matrix-oldest:
 	@scripts/matrix.sh oldest $(PYTEST_ARGS)

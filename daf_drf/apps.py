@@ -20,6 +20,7 @@ class DafDrfConfig(AppConfig):
         from daf_drf import (  # noqa: F401
             asgi,
             checks,
+            generics_checks,
             permission_checks,
             throttling_checks,
             transaction,

@@ -51,8 +51,9 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
-from daf_drf.hooks import _is_async, call_hook, resolve_sync
-from daf_drf.mixins import LOOKUP_HOOKS, override_chain
+from daf_drf.hooks import _is_async, answers_sync_callers, call_hook, resolve_sync
+from daf_drf.mixins import LOOKUP_HOOKS, _override_chain
+from daf_drf.serializers import resolve_data_sync
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
 
@@ -100,6 +101,19 @@ _SIBLINGS: dict[str, str | None] = {
 
 _ONE_HOP: dict[tuple[type, tuple[str, ...]], bool] = {}
 
+# Hooks that DRF's own sync code calls on a view: the browsable API (its filter form and
+# forms), DRF's metadata (OPTIONS), the schema generators and django-filter call them from a
+# worker thread or a management command. An `async def` override of one of them answers there
+# too (`hooks.answers_sync_callers`), and stays a coroutine function on the loop.
+SYNC_CALLED_HOOKS = (
+    "get_queryset",
+    "get_object",
+    "get_serializer",
+    "get_serializer_class",
+    "get_serializer_context",
+)
+_OWN_MODULES = ("daf_drf.", "rest_framework.")
+
 
 def _raw(func: Any) -> Any:
     return getattr(func, "__func__", func)
@@ -125,6 +139,20 @@ def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
 
 class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Wrapped where they are defined (a project's mixin included), so that `super()`
+        # chains and daf_drf's override detection see the same classes as before.
+        for klass in cls.__mro__:
+            if klass.__module__.startswith(_OWN_MODULES):
+                continue
+            for name in SYNC_CALLED_HOOKS:
+                func = vars(klass).get(name)
+                if inspect.iscoroutinefunction(func) and not getattr(
+                    func, "answers_sync_callers", False
+                ):
+                    setattr(klass, name, answers_sync_callers(func))
 
     def runs_in_one_hop(self, hooks: tuple[str, ...]) -> bool:
         """
@@ -172,14 +200,14 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_queryset(self) -> Any:
         """`get_queryset()`, sync or async."""
-        with override_chain(self, "get_queryset") as override:
+        with _override_chain(self, "get_queryset") as override:
             if override is not None:
                 return await self.ahook(override)
         return _DRF.get_queryset(self)
 
     async def afilter_queryset(self, queryset: Any) -> Any:
         """`filter_queryset()`, sync or async; async filter backends are awaited."""
-        with override_chain(self, "filter_queryset") as override:
+        with _override_chain(self, "filter_queryset") as override:
             if override is not None:
                 return await self.ahook(override, queryset)
         backends = [backend() for backend in self.filter_backends]
@@ -196,7 +224,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def apaginate_queryset(self, queryset: Any) -> Any:
         """`paginate_queryset()`, sync or async; `None` when pagination is off."""
-        with override_chain(self, "paginate_queryset") as override:
+        with _override_chain(self, "paginate_queryset") as override:
             if override is not None:
                 return await self.ahook(override, queryset)
         paginator = self.paginator
@@ -206,7 +234,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_paginated_response(self, data: Any) -> Any:
         """`get_paginated_response()`, sync or async."""
-        with override_chain(self, "get_paginated_response") as override:
+        with _override_chain(self, "get_paginated_response") as override:
             if override is not None:
                 return await self.ahook(override, data)
         paginator = self.paginator
@@ -218,7 +246,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
         """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
-        with override_chain(self, "get_serializer") as override:
+        with _override_chain(self, "get_serializer") as override:
             if override is not None:
                 return await self.ahook(override, *args, **kwargs)
         serializer_class = await self.ahook(self.get_serializer_class)
@@ -232,7 +260,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
         the loop. An overridden `get_object` (sync or async) is called instead.
         """
-        with override_chain(self, "get_object") as override:
+        with _override_chain(self, "get_object") as override:
             if override is not None:
                 return await self.ahook(override)
         if self.runs_in_one_hop(LOOKUP_HOOKS):
@@ -268,7 +296,9 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
             kwargs["context"] = resolve_sync(
                 self.get_serializer_context(), what=f"{name}.get_serializer_context"
             )
-        return serializer_class(*args, **kwargs)
+        # The browsable API reads `.data` of this serializer in its worker thread: async
+        # attributes (an `async def` SerializerMethodField) are awaited there in one hop.
+        return resolve_data_sync(serializer_class(*args, **kwargs))
 
     def filter_queryset(self, queryset: Any) -> Any:
         for backend in list(self.filter_backends):

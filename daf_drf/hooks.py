@@ -30,12 +30,13 @@ or set `inline_safe = False` on a subclass of a pure class that adds I/O.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
 
 from daf_drf.settings import daf_settings
 
@@ -150,6 +151,29 @@ def _loop_running_here() -> bool:
 
 async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+def answers_sync_callers(func: Callable[..., Any]) -> Callable[..., Any]:
+    """
+    Wrap the `async def` hook `func` so that DRF's sync call sites get its value.
+
+    On the event loop the wrapper returns `func`'s coroutine, exactly as before. Called from
+    sync code (the browsable API in its worker thread, a schema generator, django-filter's
+    form, DRF's metadata), it awaits that coroutine through `async_to_sync` and returns the
+    value. It still looks like a coroutine function to asgiref, Django and daf_drf's hook rule.
+    """
+    if getattr(func, "answers_sync_callers", False):
+        return func
+
+    @functools.wraps(func)
+    def hook(*args: Any, **kwargs: Any) -> Any:
+        result = func(*args, **kwargs)
+        if _loop_running_here():
+            return result
+        return resolve_sync(result, what=func.__qualname__)
+
+    hook.answers_sync_callers = True  # type: ignore[attr-defined]
+    return markcoroutinefunction(hook)
 
 
 class HookNotAwaitable(RuntimeError):

@@ -84,7 +84,7 @@ async def awrite(func: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
-def view_hook(view: Any, name: str) -> Any:
+def _view_hook(view: Any, name: str) -> Any:
     """The hook `name` the view will call: one assigned on the instance, else the class's."""
     return view.__dict__.get(name) or getattr(type(view), name)
 
@@ -97,9 +97,9 @@ def _saves_in_thread(view: Any, name: str, default: Callable[..., Any]) -> bool:
     # The fused pipeline may save when the hook is ours or a sync override, and its async
     # sibling (`aperform_create` ...) is daf_drf's own.
     sibling = "a" + name
-    if view_hook(view, sibling) is not getattr(_DEFAULT_SIBLINGS[name], sibling):
+    if _view_hook(view, sibling) is not getattr(_DEFAULT_SIBLINGS[name], sibling):
         return False
-    func = view_hook(view, name)
+    func = _view_hook(view, name)
     return _raw(func) is default or not _is_async(func)
 
 
@@ -133,7 +133,7 @@ _OWN_MODULES = ("daf_drf.", "rest_framework.")
 
 
 @contextlib.contextmanager
-def override_chain(view: Any, name: str) -> Iterator[Any]:
+def _override_chain(view: Any, name: str) -> Iterator[Any]:
     """
     Yield the project's implementation of the hook `name` that its async sibling should run
     now, or `None` when daf_drf's own should run.
@@ -175,7 +175,7 @@ async def _acall_write_hook(
 ) -> None:
     # The view's `perform_*` by the hook rule (sync in one atomic hop); daf_drf's own saves
     # without a wrapper hop.
-    with override_chain(view, name) as override:
+    with _override_chain(view, name) as override:
         if override is not None:
             await awrite(override, arg)
             return

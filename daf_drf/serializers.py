@@ -22,6 +22,10 @@ order, and puts its result in place. With `AsyncSerializerMixin`, a typed field
 own `to_representation`.
 
 Serializers that bring their own async API (adrf's `asave`) are awaited natively.
+
+DRF's own sync call sites (the browsable API's forms, run in a worker thread) read
+`serializer.data` themselves. daf_drf's `get_serializer()` hands them a serializer whose `.data`
+is already built, with its async attributes awaited on the loop in one hop (`resolve_data_sync`).
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ import inspect
 from collections.abc import Awaitable
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
+
+from daf_drf.hooks import _loop_running_here
 
 __all__ = [
     "AsyncSerializerMixin",
@@ -43,6 +49,7 @@ __all__ = [
     "find_awaitables",
     "may_hold_awaitables",
     "resolve_awaitables",
+    "resolve_data_sync",
 ]
 
 # (container, key, awaitable): where an awaitable sits in serialized data.
@@ -200,6 +207,39 @@ def data_in_thread(serializer: Any) -> list[Slot]:
     if not may_hold_awaitables(serializer):
         return []
     return find_awaitables(serializer._data)
+
+
+def resolve_data_sync(serializer: Any) -> Any:
+    """
+    Build `serializer.data` now, for a sync caller off the event loop, with every async
+    attribute awaited; return the serializer.
+
+    DRF's browsable API builds its forms in a worker thread: it calls `get_serializer(instance)`
+    and reads `.data`, where an `async def` `SerializerMethodField` getter would leave a
+    coroutine. Here the data is built in the calling thread and its awaitables are awaited in
+    **one** `async_to_sync` hop (on the request's event loop when called from its worker
+    thread), so later `.data` reads hold the results.
+
+    It does nothing on the event loop thread (async code awaits `adata()`), for a serializer
+    without an instance or with input data, for a list (`many=True`: daf_drf's own list
+    pipeline resolves those on the loop after its hop, and DRF's forms never build one), and
+    for serializers whose output cannot hold awaitables (`may_hold_awaitables`).
+    """
+    from rest_framework.serializers import ListSerializer
+
+    if (
+        isinstance(serializer, ListSerializer)
+        or _loop_running_here()
+        or getattr(serializer, "instance", None) is None
+        or hasattr(serializer, "initial_data")
+        or hasattr(serializer, "_data")
+        or not may_hold_awaitables(serializer)
+    ):
+        return serializer
+    slots = data_in_thread(serializer)
+    if slots:
+        async_to_sync(resolve_awaitables)(slots)
+    return serializer
 
 
 async def ais_valid(serializer: Any, *, raise_exception: bool = False) -> bool:

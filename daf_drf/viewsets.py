@@ -43,6 +43,7 @@ import functools
 import inspect
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction
 from django.utils.decorators import classonlymethod
 from rest_framework import viewsets as drf_viewsets
 from rest_framework.decorators import MethodMapper
@@ -82,7 +83,7 @@ def check_async_actions(cls: type) -> None:
         names.append(name)
         names.extend(member.mapping.values())
     for name in names:
-        if not inspect.iscoroutinefunction(getattr(cls, name, None)):
+        if not iscoroutinefunction(getattr(cls, name, None)):
             raise _sync_action_error(cls, name)
 
 
@@ -101,7 +102,7 @@ class ViewSetMixin(drf_viewsets.ViewSetMixin):
         """
         view: Any = super().as_view(actions, **initkwargs)
         for action_name in (actions or {}).values():
-            if not inspect.iscoroutinefunction(getattr(cls, action_name, None)):
+            if not iscoroutinefunction(getattr(cls, action_name, None)):
                 raise _sync_action_error(cls, action_name)
 
         # DRF's view function builds the instance, binds the actions and returns

@@ -87,7 +87,9 @@ def test_an_error_reply_is_a_resp_error_value(parser: str) -> None:
 
 
 @pytest.mark.parametrize("parser", PARSERS)
-@pytest.mark.parametrize("garbage", [b"?what\r\n", b":12x\r\n", b"$abc\r\n"])
+@pytest.mark.parametrize(
+    "garbage", [b"?what\r\n", b":12x\r\n", b"$abc\r\n", b"$-5\r\n", b"*-2\r\n"]
+)
 def test_bytes_that_are_not_resp_are_a_protocol_error(parser: str, garbage: bytes) -> None:
     reader = make_reader(parser)
     reader.feed(garbage)

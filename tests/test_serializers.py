@@ -279,6 +279,7 @@ def test_public_names_are_pinned() -> None:
         "find_awaitables",
         "may_hold_awaitables",
         "resolve_awaitables",
+        "resolve_data_sync",
     ]
     assert sorted(shortcuts.__all__) == [
         "aget_list_or_404",

@@ -71,6 +71,9 @@ def test_a_default_throttle_class_with_a_bad_rate_is_an_error() -> None:
         "memory://?max_keys=0",
         "redis+sentinel://host:26379",
         42,
+        "redis://h/1?db=x",  # redis-py: "Invalid value for 'db'", on every connection
+        "redis://h/0?sockettimeout=1",  # an option redis-py's connection does not take
+        "redis://h/0?ssl_cert_reqs=none",  # a TLS option on a plain URL
     ],
 )
 def test_an_unknown_store_url_is_an_error(url: Any) -> None:
@@ -85,6 +88,8 @@ def test_an_unknown_store_url_is_an_error(url: Any) -> None:
         "cache://default",
         "redis://h:6379/0",
         "rediss://h",
+        "rediss://h/0?ssl_cert_reqs=none",
+        "redis://h/0?socket_keepalive=true",
         "unix:///tmp/r.sock",
         "redis+sentinel://s:26379/main",
         "redis+cluster://n:6379",

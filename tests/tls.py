@@ -14,8 +14,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 
 def _openssl(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
@@ -50,7 +48,7 @@ def _signed(name: str, ca: str, cwd: Path, *, server: bool) -> None:
 
 def make_certificates(directory: Path) -> dict[str, str]:
     if shutil.which("openssl") is None:
-        pytest.fail("the `openssl` command is needed to make throwaway certificates")
+        raise RuntimeError("the `openssl` command is needed to make throwaway certificates")
     _ca("ca", directory)
     _signed("server", "ca", directory, server=True)
     _signed("client", "ca", directory, server=False)

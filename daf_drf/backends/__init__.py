@@ -61,11 +61,27 @@ def validate_store_url(url: Any) -> str | None:
     if parts.scheme in REDIS_SCHEMES:
         if parts.scheme == "redis+sentinel" and not parts.path.strip("/"):
             return "redis+sentinel:// needs the service name as its path"
+        if parts.scheme in ("redis", "rediss", "unix"):
+            return _redis_py_refuses(url)
         return None
     return (
         f"unknown scheme {parts.scheme!r}: use memory://, cache://<alias>, redis://, rediss://, "
         "unix://, redis+sentinel:// or redis+cluster://"
     )
+
+
+def _redis_py_refuses(url: str) -> str | None:
+    # What redis-py would raise on every connection: a value it cannot read, an option its
+    # connection does not take. Making a connection object connects nothing.
+    import redis.connection
+
+    try:
+        options = redis.connection.parse_url(url)  # type: ignore[no-untyped-call,unused-ignore]
+        kind = options.pop("connection_class", redis.connection.Connection)
+        kind(**options)
+    except (ValueError, TypeError) as exc:
+        return f"is not a URL redis-py accepts ({exc})"
+    return None
 
 
 def get_store(url: str | None, **redis_options: Any) -> Any:

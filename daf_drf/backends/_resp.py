@@ -138,9 +138,9 @@ class _Connection(asyncio.Protocol):
             self.transport.write(b"".join(outbox))
 
     def data_received(self, data: bytes) -> None:
-        reader, pending = self.reader, self.pending
         if self.closed:
             return
+        reader, pending = self.reader, self.pending
         try:
             self.guard.screen(data)  # before the parser allocates anything for it
             reader.feed(data)
@@ -166,6 +166,10 @@ class _Connection(asyncio.Protocol):
 
     def _fail(self, exc: BaseException | None) -> None:
         self.closed = True
+        # What the parser buffered goes now, not when the cycles through the transport are
+        # collected: a reconnect must not hold two replies' worth of a hostile server's bytes.
+        self.reader = None
+        self.guard = ReplyGuard()
         if self.watchdog is not None:
             self.watchdog.cancel()
             self.watchdog = None

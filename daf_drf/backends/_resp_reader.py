@@ -6,7 +6,9 @@ front of it) sends instead must fail the check as a store failure, quickly and i
 memory, never make the worker allocate what a length header asks for or spend time
 quadratic in what it sends. The bounds:
 
-- `MAX_REPLY`: bytes buffered for one reply that has not ended yet (see `ReplyGuard`).
+- `MAX_REPLY`: bytes buffered for one reply that has not ended yet (see `ReplyGuard`). A
+  hostile server can make a connection hold at most about 1.6 times that (hiredis grows its
+  buffer by doubling up to 1 MiB, then by 1 MiB), never what a header announces.
 - `MAX_ITEMS` per array and `MAX_BULK` bytes per bulk string: checked on the length header,
   before any parser allocates anything for it (hiredis would size a list from the header).
 - `MAX_DEPTH` of nested arrays (hiredis has a smaller limit of its own).
@@ -32,7 +34,7 @@ __all__ = [
     "make_reader",
 ]
 
-MAX_REPLY = 1 << 20
+MAX_REPLY = 2 << 20
 MAX_ITEMS = 10_000
 MAX_BULK = 1 << 16
 MAX_DEPTH = 4
@@ -73,10 +75,13 @@ class ReplyGuard:
         self._pending += len(data)
         if self._pending > MAX_REPLY:
             raise ProtocolError(f"a reply from Redis is longer than {MAX_REPLY} bytes")
-        window = self._tail + data
-        self._tail = window[-24:]
-        if b"\n" not in window:
-            return
+        # The seam with the previous read, then the read itself (no copy of the whole read).
+        self._check(self._tail + data[:24])
+        self._check(data)
+        self._tail = data[-24:] if len(data) >= 24 else (self._tail + data)[-24:]
+
+    @staticmethod
+    def _check(window: bytes) -> None:
         for match in _LONG_HEADER.finditer(window):
             kind, digits = match[1][0], match[2]
             limit = MAX_ITEMS if kind in _AGGREGATES else MAX_BULK
@@ -135,7 +140,7 @@ class PyReader:
                 value = int(buf[pos + 1 : end])
             elif kind == 0x24:  # '$' bulk string
                 size = int(buf[pos + 1 : end])
-                if size > MAX_BULK:
+                if not -1 <= size <= MAX_BULK:
                     raise ProtocolError(f"a bulk string of {size} bytes from Redis")
                 if size < 0:
                     value = None
@@ -148,7 +153,7 @@ class PyReader:
                     value, after = bytes(buf[after : after + size]), after + size + 2
             elif kind == 0x2A:  # '*' array
                 size = int(buf[pos + 1 : end])
-                if size > MAX_ITEMS:
+                if not -1 <= size <= MAX_ITEMS:
                     raise ProtocolError(f"an array of {size} items from Redis")
                 if size > 0:
                     if len(stack) >= MAX_DEPTH:

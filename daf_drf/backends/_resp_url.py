@@ -3,13 +3,13 @@ Which URLs the lean client serves, read by redis-py's own URL parser.
 
 A DRF view (redis-py) and a daf_drf view (the lean client) must count a throttle in the same
 database of the same server, logged in as the same user. So there is one parser, redis-py's
-(`redis.asyncio.connection.parse_url`, the one the async client the lean client stands in for
-uses, which must agree with the sync client's), and the lean client serves a URL only when everything redis-py read from it is
-something the lean client reproduces: the server (host and port, or unix socket), the user
-name, password and database, and for `rediss://` the TLS options, turned into an
-`ssl.SSLContext` by redis-py's own `SSLConnection`. Any other option (a timeout, `protocol`,
-`client_name`, an option redis-py does not know, a value it rejects) leaves the URL to
-redis-py, which either honours it or explains what is wrong with it.
+(`parse_url` of `redis.asyncio.connection`, used by the async client the lean client stands
+in for, which must agree with the sync client's), and the lean client serves a URL only when
+everything redis-py read from it is something the lean client reproduces: the server (host
+and port, or unix socket), the user name, password and database, and for `rediss://` the TLS
+options, turned into an `ssl.SSLContext` by redis-py's own `SSLConnection`. Any other option
+(a timeout, `protocol`, `client_name`, an option redis-py does not know, a value it rejects)
+leaves the URL to redis-py, which either honours it or explains what is wrong with it.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class Target:
 def lean_target(url: str) -> Target | None:
     """The `Target` of a URL this client serves, or `None` to leave the URL to redis-py."""
     try:
-        options: dict[str, Any] = aconnection.parse_url(url)
-        sync_options: dict[str, Any] = connection.parse_url(url)
+        options: dict[str, Any] = dict(aconnection.parse_url(url))
+        sync_options: dict[str, Any] = dict(connection.parse_url(url))  # type: ignore[no-untyped-call,unused-ignore]
     except ValueError:
         return None  # another scheme (Sentinel, Cluster), or a value redis-py rejects
     kind = options.pop("connection_class", None)

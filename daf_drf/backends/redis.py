@@ -25,14 +25,14 @@ import redis.asyncio.cluster
 import redis.asyncio.sentinel
 import redis.cluster
 import redis.sentinel
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
-from redis.asyncio.retry import Retry as AsyncRetry
 from redis.retry import Retry
 
 from daf_drf.backends._deadline import store_deadline
 from daf_drf.backends._resp import LeanRedis, RespError, lean_target
-from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable
+from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable, logger
 
 __all__ = ["RedisStore"]
 
@@ -41,6 +41,7 @@ Check = tuple[str, int, int, float | None]
 
 SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1
+
 
 class UnexpectedReply(Exception):
     """The store answered, but not with what the script returns: a store failure."""
@@ -154,13 +155,16 @@ class RedisStore:
         pool_size: int = 50,
         timeout: float = 0.5,
         key_prefix: str = "daf_drf:",
+        parser: str = "auto",
     ) -> None:
         self.url = url
+        self.parser = parser  # the lean client's: "auto" (hiredis when installed) or "python"
         self.pool_size = pool_size
         self.timeout = timeout
         self.key_prefix = key_prefix
         self.name = _redact(url)
         self.outage = OutageLog(self.name)
+        self._told = False  # whether the hand-over to redis.asyncio was logged
         self._sync: Any = None
         self._sync_lock = threading.Lock()
         self._sync_gate = threading.BoundedSemaphore(pool_size)
@@ -281,8 +285,16 @@ class RedisStore:
         entry = self._clients.get(loop)
         if entry is None:
             target = lean_target(self.url)
+            if target is None and not self._told:
+                self._told = True
+                logger.info(
+                    "daf_drf: throttle store %s: async checks use redis.asyncio, because daf_drf's "
+                    "own client does not reproduce every part of this URL (see Throttling in "
+                    "the docs).",
+                    self.name,
+                )
             client = (
-                LeanRedis(target, timeout=self.timeout)
+                LeanRedis(target, timeout=self.timeout, parser=self.parser)
                 if target is not None
                 else _make_client(
                     self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
