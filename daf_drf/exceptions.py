@@ -10,6 +10,8 @@ Every exception class of `rest_framework.exceptions` is re-exported here, so tha
 - `exception_handler`: the async twin of DRF's default handler, answering exactly what DRF's
   answers.
 - `problem_details_handler`: an opt-in handler answering RFC 9457 `application/problem+json`.
+
+DRF's `bad_request` and `server_error` (JSON `handler400`/`handler500` views) are re-exported too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from rest_framework.exceptions import (
     Throttled,
     UnsupportedMediaType,
     ValidationError,
+    bad_request,
+    server_error,
 )
 from rest_framework.response import Response
 
@@ -51,8 +55,10 @@ __all__ = [
     "UnsupportedMediaType",
     "UserNotLoaded",
     "ValidationError",
+    "bad_request",
     "exception_handler",
     "problem_details_handler",
+    "server_error",
 ]
 
 

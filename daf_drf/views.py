@@ -44,7 +44,23 @@ from daf_drf.request import Request
 from daf_drf.response import render_on_loop
 from daf_drf.throttling import aallow_together
 
-__all__ = ["APIView", "AsyncAPIView", "check_async_handlers", "dual_mode_view"]
+# DRF's module-level helpers, re-exported so that the import swap also covers custom exception
+# handlers (`from rest_framework.views import exception_handler`) and view-name settings.
+exception_handler = drf_views.exception_handler
+set_rollback = drf_views.set_rollback
+get_view_name = drf_views.get_view_name
+get_view_description = drf_views.get_view_description
+
+__all__ = [
+    "APIView",
+    "AsyncAPIView",
+    "check_async_handlers",
+    "dual_mode_view",
+    "exception_handler",
+    "get_view_description",
+    "get_view_name",
+    "set_rollback",
+]
 
 _SYNC_ALLOWED = frozenset({"options"})
 

@@ -402,3 +402,18 @@ class HandlerBeforeAuthenticationTests(SimpleTestCase):
         response = await self.async_client.get("/not-acceptable/", headers={"accept": "text/xml"})
         assert response.status_code == 406
         assert response["X-User"] == "AnonymousUser"
+
+
+def test_drf_helpers_are_re_exported_for_the_import_swap() -> None:
+    # `from rest_framework.views import exception_handler` in a custom handler, and
+    # `handler500 = "rest_framework.exceptions.server_error"`, keep working after the swap.
+    from rest_framework import exceptions as drf_exceptions
+    from rest_framework import views as drf_views
+
+    from daf_drf import exceptions as daf_exceptions
+    from daf_drf import views as daf_views
+
+    for name in ("exception_handler", "set_rollback", "get_view_name", "get_view_description"):
+        assert getattr(daf_views, name) is getattr(drf_views, name)
+    for name in ("bad_request", "server_error"):
+        assert getattr(daf_exceptions, name) is getattr(drf_exceptions, name)
