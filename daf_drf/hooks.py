@@ -37,7 +37,6 @@ from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 from rest_framework import permissions as drf_permissions
-from rest_framework import views as drf_views
 from rest_framework.request import ForcedAuthentication
 
 from daf_drf.settings import daf_settings
@@ -58,9 +57,17 @@ _PURE_FUNCTIONS: frozenset[Callable[..., Any]] = frozenset(
         drf_permissions.IsAdminUser.has_permission,
         drf_permissions.IsAuthenticatedOrReadOnly.has_permission,
         ForcedAuthentication.authenticate,
-        drf_views.exception_handler,
     }
 )
+
+
+def _drf_exception_handler() -> Callable[..., Any]:
+    # Imported on first use: `rest_framework.views` reads DEFAULT_AUTHENTICATION_CLASSES at
+    # import time, which may import `daf_drf.authentication` and so this module (a project
+    # that lists daf_drf's authenticators would otherwise fail to start).
+    from rest_framework.views import exception_handler
+
+    return exception_handler
 
 
 def inline_safe(obj: T) -> T:
@@ -81,7 +88,7 @@ def is_inline_safe(owner: object, func: Callable[..., Any]) -> bool:
     if flag is not None:
         return bool(flag)
     raw = getattr(func, "__func__", func)
-    if raw in _PURE_FUNCTIONS:
+    if raw in _PURE_FUNCTIONS or raw is _drf_exception_handler():
         return True
     hashable, other = daf_settings.inline_hooks()
     if hashable and (raw in hashable or func in hashable or type(owner) in hashable):
