@@ -24,6 +24,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from bench.realistic.seed import TOKEN
 from bench.run import (
     PY,
     RESULTS,
@@ -41,7 +42,6 @@ from bench.run import (
     versions,
     wait_port,
 )
-from bench.realistic.seed import TOKEN
 
 GUNICORN = [PY, "-m", "gunicorn", "bench.realistic.wsgi:application", "-k", "gthread"]
 GUNICORN += ["--threads", "8", "-w", "1", "--log-level", "warning"]
@@ -92,15 +92,19 @@ CASES = [
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 5)))
+    parser.add_argument(
+        "--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 5))
+    )
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
     parser.add_argument("--cases", default=os.environ.get("BENCH_CASES", ""))
     parser.add_argument("--peers", default=os.environ.get("BENCH_PEERS", ""))
     args = parser.parse_args()
     dsn = os.environ.get("BENCH_PG_DSN") or os.environ.get("DAF_DRF_TEST_POSTGRES_DSN")
     if not dsn:
-        print("bench: no PostgreSQL (set BENCH_PG_DSN, or run under scripts/with-postgres.sh)",
-              file=sys.stderr)
+        print(
+            "bench: no PostgreSQL (set BENCH_PG_DSN, or run under scripts/with-postgres.sh)",
+            file=sys.stderr,
+        )
         return 2
     for tool in ("wrk", "redis-server", "curl"):
         if shutil.which(tool) is None:
@@ -120,8 +124,17 @@ def main() -> int:
         "BENCH_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
     }
     redis = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
-         "--appendonly", "no"],
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(redis_port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
     )
     upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, base_env)

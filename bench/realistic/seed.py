@@ -29,9 +29,7 @@ def seed() -> None:
         for i in range(1, 501)
     )
     with django.db.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('realistic_article', 'id'), 1000)"
-        )
+        cursor.execute("SELECT setval(pg_get_serial_sequence('realistic_article', 'id'), 1000)")
     user, _ = get_user_model().objects.get_or_create(username="bench")
     Token.objects.filter(user=user).delete()
     Token.objects.create(user=user, key=TOKEN)

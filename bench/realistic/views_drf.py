@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,4 +30,3 @@ class ArticleList(generics.ListCreateAPIView[Article]):
 class ArticleDetail(generics.RetrieveUpdateAPIView[Article]):
     queryset = Article.objects.all()
     serializer_class = ArticleSerializer
-

@@ -79,7 +79,10 @@ async def article_list(request: Any, page: int = 1) -> dict[str, Any]:
 @api.post("/articles/", response={201: ArticleOut})
 async def article_create(request: Any, payload: ArticleIn) -> tuple[int, Article]:
     article = await Article.objects.acreate(
-        author_id=payload.author, title=payload.title, body=payload.body, published=payload.published
+        author_id=payload.author,
+        title=payload.title,
+        body=payload.body,
+        published=payload.published,
     )
     return 201, article
 
