@@ -20,7 +20,7 @@ LINT_PATHS := $(wildcard daf_drf tests compat bench example)
 
 help:
 	@echo "make demo            serve the example project on http://$(HOST):$(PORT)/ (no services needed)"
-	@echo "make test            run the whole suite next to a throwaway redis-server"
+	@echo "make test            the whole suite next to a throwaway redis-server, then its database tests on a throwaway PostgreSQL"
 	@echo "make soak            the 10-minute soak test (SOAK_SECONDS=600) next to a redis-server"
 	@echo "make lint            ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt             ruff format and ruff check --fix"
@@ -36,7 +36,7 @@ install:
 
 test:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
-	@scripts/with-redis.sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
+	@scripts/with-redis.sh scripts/with-postgres.sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
 
 soak:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
