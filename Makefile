@@ -26,6 +26,7 @@ help:
 	@echo "make fmt             ruff format and ruff check --fix"
 	@echo "make docs            mkdocs build --strict into site/"
 	@echo "make bench           every benchmark: load runs with wrk, in-process costs, fan-out latency"
+	@echo "make bench-realistic a startproject + DRF quickstart project on PostgreSQL: every peer, 6 cases"
 	@echo "make matrix-oldest   suite on Python 3.11 + Django 5.2 + DRF 3.16 (.venv-oldest)"
 	@echo "make matrix-newest   suite on Python 3.12 + Django 6.1 + DRF 3.18 (.venv-newest)"
 	@echo "make ci              what CI runs: bash .ci/run"
@@ -76,6 +77,17 @@ bench:
 	$(PY) bench/serializers_inprocess.py
 	$(PY) bench/asgi_inprocess.py
 	$(PY) bench/fanout.py
+
+# The realistic project (bench/realistic/): load run, then in-process cost and hops per request,
+# next to a throwaway PostgreSQL. BENCH_REALISTIC_ARGS, e.g. "--duration 3 --rounds 1".
+BENCH_REALISTIC_ARGS ?=
+.PHONY: bench-realistic
+bench-realistic:
+	@scripts/venv.sh $(VENV) $(PYTHON) bench,tasks
+	@scripts/ensure-redis.sh
+	@scripts/ensure-wrk.sh
+	@DAF_DRF_PG_MAX_CONNECTIONS=200 scripts/with-postgres.sh sh -c \
+		'$(PY) -m bench.realistic.run $(BENCH_REALISTIC_ARGS) && $(PY) -m bench.realistic.microbench'
 
 matrix-oldest:
 	@scripts/matrix.sh oldest $(PYTEST_ARGS)
