@@ -98,7 +98,21 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
     parser.add_argument("--cases", default=os.environ.get("BENCH_CASES", ""))
     parser.add_argument("--peers", default=os.environ.get("BENCH_PEERS", ""))
+    parser.add_argument(
+        "--baseline",
+        default=os.environ.get("BENCH_BASELINE", ""),
+        help="a checkout of an earlier daf_drf (e.g. `git worktree add /tmp/base <commit>`): "
+        "adds its daf+entry and drf+entry as peers of the same run, for before/after ratios",
+    )
     args = parser.parse_args()
+    if args.baseline:
+        base = str(Path(args.baseline).resolve())
+        for peer in ("daf+entry", "drf+entry"):
+            cmd, prefix, env = PEERS[peer]
+            # uvicorn puts --app-dir first on sys.path: the baseline's daf_drf and bench.
+            PEERS[f"{peer}@baseline"] = ([*cmd[:-1], "--app-dir", base, cmd[-1]], prefix, env)
+        for case in CASES:
+            case.peers = [*case.peers, "daf+entry@baseline", "drf+entry@baseline"]
     dsn = os.environ.get("BENCH_PG_DSN") or os.environ.get("DAF_DRF_TEST_POSTGRES_DSN")
     if not dsn:
         print(

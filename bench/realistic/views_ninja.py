@@ -29,7 +29,9 @@ class TokenAuth(APIKeyHeader):
         return token.user if token.user.is_active else None
 
 
-api = NinjaAPI(urls_namespace="ninja_realistic", auth=[django_auth, TokenAuth()])
+# The token first: ninja's session auth enforces CSRF on a POST before the next auth is tried,
+# where DRF's SessionAuthentication only enforces it for a session-authenticated user.
+api = NinjaAPI(urls_namespace="ninja_realistic", auth=[TokenAuth(), django_auth])
 
 
 class ArticleOut(Schema):
