@@ -85,7 +85,15 @@ CASES = [
         script="realistic/update.lua",
         reference="drf-gunicorn",
     ),
-    Case("upstream", "upstream", ALL, connections=256, headers=AUTH, reference="drf-gunicorn"),
+    Case(
+        "upstream",
+        "upstream",
+        ALL,
+        connections=256,
+        headers=AUTH,
+        reference="drf-gunicorn",
+        duration_factor=2,  # 256 connections: let the slow peers finish requests
+    ),
     Case("hello", "hello", ALL, headers=AUTH, reference="drf-gunicorn"),
 ]
 
