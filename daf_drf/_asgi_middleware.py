@@ -179,16 +179,12 @@ def _helpers(path: str) -> dict[str, Callable[..., Any]]:
     """Functions besides the hooks that a class's rules were read from (imported lazily)."""
     found: dict[str, Callable[..., Any]] = {}
     if path.endswith("SessionMiddleware"):
-        from django.contrib.sessions.backends import base, cache, cached_db, db
+        from django.contrib.sessions.backends import cache, cached_db, db, signed_cookies
 
-        found["django.contrib.sessions.backends.base.SessionBase.__init__"] = (
-            base.SessionBase.__init__
-        )
-        found["django.contrib.sessions.backends.base.SessionBase.is_empty"] = (
-            base.SessionBase.is_empty
-        )
-        for module in (cache, cached_db, db):
-            found[f"{module.__name__}.SessionStore.__init__"] = module.SessionStore.__init__
+        # As each engine's store resolves them: an override added to one store shows here.
+        for module in (cache, cached_db, db, signed_cookies):
+            for name in ("__init__", "is_empty"):
+                found[f"{module.__name__}.SessionStore.{name}"] = getattr(module.SessionStore, name)
     elif path.endswith("CsrfViewMiddleware"):
         from django.middleware.csrf import CsrfViewMiddleware as Csrf
 
@@ -221,7 +217,9 @@ def relied_on(cls: type | None = None) -> dict[str, Callable[..., Any]]:
 
 
 # Fingerprints (`_asgi_compat.fingerprint`) of the code the rules were read from, each with
-# the set of versions accepted (read from Django 5.2.19). A class whose code is not in this
+# the set of versions accepted (read from Django 5.2.19, 6.0.10 and 6.1.3: 6.x reflowed
+# docstrings and CommonMiddleware assigns its redirect before returning it, the same
+# behaviour). A class whose code is not in this
 # table keeps Django's hops; if the shared code changed, no class is touched (daf_drf.W053).
 KNOWN: dict[str, frozenset[str] | set[str]] = {
     "django.contrib.auth.middleware.AuthenticationMiddleware.process_request": {"ea4fbb59cd455176"},
@@ -232,19 +230,31 @@ KNOWN: dict[str, frozenset[str] | set[str]] = {
     "django.contrib.messages.storage.cookie.CookieStorage.__init__": {"7b7eee7fa098c1c4"},
     "django.contrib.messages.storage.fallback.FallbackStorage.__init__": {"ba3bc7ab722aceaa"},
     "django.contrib.messages.storage.session.SessionStorage.__init__": {"516de6e61079e4da"},
-    "django.contrib.sessions.backends.base.SessionBase.__init__": {"cd44361366f0248c"},
-    "django.contrib.sessions.backends.base.SessionBase.is_empty": {"98b718579fe777b1"},
     "django.contrib.sessions.backends.cache.SessionStore.__init__": {"321e099c04e2c841"},
     "django.contrib.sessions.backends.cached_db.SessionStore.__init__": {"321e099c04e2c841"},
     "django.contrib.sessions.backends.db.SessionStore.__init__": {"512ab1adaa3e1b5c"},
+    "django.contrib.sessions.backends.cache.SessionStore.is_empty": {"98b718579fe777b1"},
+    "django.contrib.sessions.backends.cached_db.SessionStore.is_empty": {"98b718579fe777b1"},
+    "django.contrib.sessions.backends.db.SessionStore.is_empty": {"98b718579fe777b1"},
+    "django.contrib.sessions.backends.signed_cookies.SessionStore.__init__": {"cd44361366f0248c"},
+    "django.contrib.sessions.backends.signed_cookies.SessionStore.is_empty": {"98b718579fe777b1"},
     "django.contrib.sessions.middleware.SessionMiddleware.process_request": {"84c64dad7eaaa391"},
     "django.contrib.sessions.middleware.SessionMiddleware.process_response": {"2f6d14dc751a90cb"},
     "django.core.handlers.base.BaseHandler._get_response_async": {"f40e71427e89e028"},
-    "django.core.handlers.base.BaseHandler.load_middleware": {"c1de0426bc4bf79f"},
+    "django.core.handlers.base.BaseHandler.load_middleware": {
+        "c1de0426bc4bf79f",
+        "5742686b711f0303",
+    },
     "django.core.handlers.exception.convert_exception_to_response": {"5a7fdc257a83ee4c"},
     "django.middleware.clickjacking.XFrameOptionsMiddleware.process_response": {"2e83708026eb8503"},
-    "django.middleware.common.CommonMiddleware.process_request": {"21c605963395ab2f"},
-    "django.middleware.common.CommonMiddleware.process_response": {"8237b31058eca624"},
+    "django.middleware.common.CommonMiddleware.process_request": {
+        "21c605963395ab2f",
+        "0ef84e058147b189",
+    },
+    "django.middleware.common.CommonMiddleware.process_response": {
+        "8237b31058eca624",
+        "8f3f79f35b10a88c",
+    },
     "django.middleware.csrf.CsrfViewMiddleware._accept": {"36a17462fe676b9c"},
     "django.middleware.csrf.CsrfViewMiddleware._get_secret": {"e83490904b59a3bd"},
     "django.middleware.csrf.CsrfViewMiddleware._set_csrf_cookie": {"fe9b05d22c083bc5"},

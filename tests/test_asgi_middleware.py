@@ -224,7 +224,9 @@ def test_plain_get_answers_as_stock_and_makes_no_hop() -> None:
     assert len(stock.hops) > 10
 
 
-def test_session_write_read_and_flush_answer_as_stock() -> None:
+@pytest.mark.parametrize("engine", ["signed_cookies", "cache"])
+def test_session_write_read_and_flush_answer_as_stock(settings: Any, engine: str) -> None:
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
     _stock, ours = same_answers(
         [("/session/get",), ("/session/set",), ("/session/get",), ("/session/flush",),
          ("/session/get",)]
@@ -234,7 +236,9 @@ def test_session_write_read_and_flush_answer_as_stock() -> None:
     assert "SessionMiddleware.process_request" not in ours.hops
 
 
-def test_session_values_round_trip_through_the_entry() -> None:
+@pytest.mark.parametrize("engine", ["signed_cookies", "cache"])
+def test_session_values_round_trip_through_the_entry(settings: Any, engine: str) -> None:
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
     results, _browser = run_scenario(
         ASGIHandler(),
         [("/session/set",), ("/session/get",), ("/session/flush",), ("/session/get",)],
