@@ -19,16 +19,16 @@ import pytest
 from asgiref import sync as asgiref_sync
 from django.contrib import messages
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.contrib.sessions.models import Session
 from django.core.handlers.asgi import ASGIHandler as StockASGIHandler
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.test import TestCase, override_settings
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from daf_drf import _asgi_middleware
 from daf_drf.asgi import ASGIHandler
-from tests.asgi_client import asgi_request, request, run_on_fresh_loop
+from tests.asgi_client import request, run_on_fresh_loop
 
 STARTPROJECT_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -354,55 +354,29 @@ def test_fingerprints_of_the_installed_django_are_known() -> None:
         assert _asgi_middleware.verified(import_string(dotted)), dotted
 
 
-# --- the default (database) session engine, in the test database ------------------------------
+# --- the default (database) session engine ---------------------------------------------------
 
 
-@override_settings(
-    ROOT_URLCONF=__name__,
-    MIDDLEWARE=STARTPROJECT_MIDDLEWARE,
-    SESSION_ENGINE="django.contrib.sessions.backends.db",
-    ALLOWED_HOSTS=["*"],
-)
-class DatabaseSessionThroughTheEntryTests(TestCase):
-    """
-    `startproject`'s session engine: a query on the loop would raise
-    `SynchronousOnlyOperation`, so these requests show that the entry runs on the loop only
-    the hooks that do not touch the database, and saves in Django's hop.
-    """
-
-    async def go(self, app: Any, url: str, cookie: str = "") -> Any:
-        headers = [("cookie", f"sessionid={cookie}")] if cookie else []
-        return await asgi_request("GET", url, headers=headers, app=app)
-
-    async def test_a_session_is_written_read_and_flushed_in_the_database(self) -> None:
-        # The module's autouse fixture picks signed cookies; this test wants the default.
-        with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db"):
-            await self.session_round_trip()
-
-    async def session_round_trip(self) -> None:
-        assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
-        app = ASGIHandler()
-        hops: list[str] = []
-        original = asgiref_sync.SyncToAsync.__call__
-
-        async def counted(inner: Any, *args: Any, **kwargs: Any) -> Any:
-            func = getattr(inner.func, "__func__", inner.func)
-            hops.append(getattr(func, "__qualname__", repr(func)))
-            return await original(inner, *args, **kwargs)
-
-        asgiref_sync.SyncToAsync.__call__ = counted  # type: ignore[method-assign]
-        try:
-            written = await self.go(app, "/session/set")
-            cookie = SimpleCookie(written.headers["set-cookie"])["sessionid"].value
-            read = await self.go(app, "/session/get", cookie)
-            plain = await self.go(app, "/hello", cookie)
-            flushed = await self.go(app, "/session/flush", cookie)
-        finally:
-            asgiref_sync.SyncToAsync.__call__ = original  # type: ignore[method-assign]
-        assert [written.status, read.status, plain.status] == [200, 200, 200]
-        assert read.body == b"blue"
-        assert flushed.status == 200
-        # /session/set and /session/flush modify the session, so their process_response runs
-        # in Django's hop (flush then deletes the cookie); no other session hook hops.
-        assert hops.count("SessionMiddleware.process_response") == 2
-        assert "SessionMiddleware.process_request" not in hops
+@pytest.mark.django_db(transaction=True)
+def test_the_database_session_engine_saves_in_djangos_hop_and_reads_back(settings: Any) -> None:
+    # `startproject`'s engine. A query on the loop would raise `SynchronousOnlyOperation`:
+    # these requests show that the entry runs on the loop only the hooks that touch no
+    # database, and saves in Django's hop. The requests run as under a server (each thread
+    # closes its connection at request_finished), so no connection outlives the test.
+    assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    steps: list[tuple[Any, ...]] = [
+        ("/session/set",),
+        ("/session/get",),
+        ("/hello",),
+        ("/session/flush",),
+        ("/session/get",),
+    ]
+    results, browser = run_scenario(ASGIHandler(), steps)
+    assert [r["status"] for r in results] == [200] * 5
+    assert [r["body"] for r in results] == [b"set", b"blue", b"hello", b"flushed", b"None"]
+    # /session/set and /session/flush modify the session, so their process_response runs in
+    # Django's hop (flush then deletes the cookie); no other session hook hops.
+    assert browser.hops.count("SessionMiddleware.process_response") == 2
+    assert "SessionMiddleware.process_request" not in browser.hops
+    assert not Session.objects.exists()
