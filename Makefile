@@ -20,13 +20,14 @@ LINT_PATHS := $(wildcard daf_drf tests compat bench example)
 
 help:
 	@echo "make demo            serve the example project on http://$(HOST):$(PORT)/ (no services needed)"
-	@echo "make test            run the whole suite next to a throwaway redis-server"
+	@echo "make test            the whole suite next to a throwaway redis-server, then its database tests on a throwaway PostgreSQL"
 	@echo "make soak            the 10-minute soak test (SOAK_SECONDS=600) next to a redis-server"
 	@echo "make lint            ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt             ruff format and ruff check --fix"
 	@echo "make docs            mkdocs build --strict into site/"
 	@echo "make dist            build the sdist and the wheel into dist/ and twine-check them"
 	@echo "make bench           every benchmark: load runs with wrk, in-process costs, fan-out latency"
+	@echo "make bench-realistic a startproject + DRF quickstart project on PostgreSQL: every peer, 6 cases"
 	@echo "make matrix-oldest   suite on Python 3.11 + Django 5.2 + DRF 3.16 (.venv-oldest)"
 	@echo "make matrix-newest   suite on Python 3.12 + Django 6.1 + DRF 3.18 (.venv-newest)"
 	@echo "make matrix-locked   suite on exactly ci/requirements-lock.txt (.venv-locked)"
@@ -38,7 +39,7 @@ install:
 
 test:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
-	@scripts/with-redis.sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
+	@scripts/with-redis.sh scripts/with-postgres.sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
 
 soak:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
@@ -86,6 +87,17 @@ bench:
 	$(PY) bench/asgi_inprocess.py
 	$(PY) bench/fanout.py
 	$(PY) bench/store_checks.py
+
+# The realistic project (bench/realistic/): load run, then in-process cost and hops per request,
+# next to a throwaway PostgreSQL. BENCH_REALISTIC_ARGS, e.g. "--duration 3 --rounds 1".
+BENCH_REALISTIC_ARGS ?=
+.PHONY: bench-realistic
+bench-realistic:
+	@scripts/venv.sh $(VENV) $(PYTHON) bench,tasks
+	@scripts/ensure-redis.sh
+	@scripts/ensure-wrk.sh
+	@DAF_DRF_PG_MAX_CONNECTIONS=200 scripts/with-postgres.sh sh -c \
+		'$(PY) -m bench.realistic.run $(BENCH_REALISTIC_ARGS) && $(PY) -m bench.realistic.microbench'
 
 matrix-oldest:
 	@scripts/matrix.sh oldest $(PYTEST_ARGS)

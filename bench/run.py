@@ -295,9 +295,15 @@ def parse_wrk(text: str, result: Result) -> None:
         result.errors += sum(int(x) for x in sockerr.groups())
 
 
-def run_one(case: Case, peer: str, env: dict[str, str], duration: float) -> Result:
+def run_one(
+    case: Case,
+    peer: str,
+    env: dict[str, str],
+    duration: float,
+    servers: dict[str, tuple[list[str], str]] | None = None,
+) -> Result:
     result = Result(case.name, peer)
-    cmd, prefix = SERVERS[peer]
+    cmd, prefix = (servers or SERVERS)[peer]
     port = free_port()
     url = f"http://127.0.0.1:{port}/{prefix}/{case.route}"
     if peer == "bare":
@@ -402,11 +408,11 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
 
-def table(results: list[Result]) -> str:
+def table(results: list[Result], cases: list[Case] | None = None) -> str:
     by_case: dict[str, dict[str, Result]] = {}
     for res in results:
         by_case.setdefault(res.case, {})[res.peer] = res
-    case_ref = {c.name: c.reference for c in CASES}
+    case_ref = {c.name: c.reference for c in cases or CASES}
     lines = []
     for case_name, peers in by_case.items():
         ref_name = case_ref.get(case_name, "django")

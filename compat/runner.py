@@ -7,7 +7,8 @@ the daf_drf project, through Django's async request path (`AsyncClient`, ASGI re
 returns both lists of `Snapshot`s:
 
 - the database is rolled back to a savepoint between the two runs (ids, sessions and the
-  exception handler's `ErrorLog` rows start equal), the throttle store is cleared and the
+  exception handler's `ErrorLog` rows start equal; on PostgreSQL the id sequences are reset
+  too, as they do not roll back), the throttle store is cleared and the
   injected clock is reset;
 - both sides are served under the same `api/` prefix, so links in bodies are identical;
 - a snapshot keeps the status, the headers that matter and the parsed body (JSON), or the
@@ -30,6 +31,7 @@ from django.test import AsyncClient, override_settings
 
 from compat.harness import Clock, project_settings
 from compat.project import settings as project
+from tests.databases import reset_sequences
 
 # Django 6.1 renamed `savepoint()` to `savepoint_create()` (the old name warns).
 _savepoint_create = getattr(transaction, "savepoint_create", None) or transaction.savepoint
@@ -170,6 +172,8 @@ class Runner:
 
     async def run(self, scenario: Scenario) -> list[Snapshot]:
         savepoint = await sync_to_async(_savepoint_create)()
+        # PostgreSQL's sequences ignore the rollback: both sides' new rows start at one id.
+        await sync_to_async(reset_sequences)()
         try:
             cache.clear()
             if self.side.reset is not None:

@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 
 from compat.project.drf_app.models import Label, Project, Ticket
 from compat.runner import Scenario, delete, get, head, options, patch, post, put, request
+from tests.databases import reset_sequences
 
 DRF_VERSION = tuple(int(part) for part in rest_framework.__version__.split(".")[:2])
 
@@ -70,6 +71,8 @@ def seed() -> None:
             assignee=users[assignee] if assignee else None,
         )
         ticket.labels.set([labels[n] for n in names])
+    # Ids continue after the seeded ones on PostgreSQL too, on both sides of a comparison.
+    reset_sequences()
 
 
 S = Scenario

@@ -28,6 +28,7 @@ from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from compat.differential import Call, Differential, Outcome, Scenario
 from daf_drf import generics
 from tests.books_api import BookSerializer, DafBookViewSet, DrfBookViewSet, router_urls
+from tests.databases import reset_sequences
 from tests.models import Author, Book
 
 
@@ -101,9 +102,12 @@ def reseed() -> None:
         )
         for i in range(1, 251)
     )
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE sqlite_sequence SET seq = 250 WHERE name = 'tests_book'")
-        cursor.execute("UPDATE sqlite_sequence SET seq = 2 WHERE name = 'tests_author'")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE sqlite_sequence SET seq = 250 WHERE name = 'tests_book'")
+            cursor.execute("UPDATE sqlite_sequence SET seq = 2 WHERE name = 'tests_author'")
+    else:
+        reset_sequences()
 
 
 class SamePathDifferential(Differential):

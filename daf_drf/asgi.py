@@ -92,6 +92,9 @@ class ASGIHandler(django_asgi.ASGIHandler):
     # `ASGIStaticFilesHandler` wraps an application and never calls it).
     pool: ThreadPool | None = None
     _handle: Any = None
+    #: Class names of the middleware whose hooks run on the loop when their rule holds
+    #: (`daf_drf._asgi_middleware`); empty if Django's middleware code is not the known one.
+    inline_middleware: list[str] = []
 
     def __init__(self, *, thread_pool_size: int | None = None) -> None:
         self._handle = _SHAPES[_asgi_compat.verify()]
@@ -102,6 +105,16 @@ class ASGIHandler(django_asgi.ASGIHandler):
             raise ImproperlyConfigured(f"{problem[1]} ({problem[0]})")
         self.pool: ThreadPool | None = ThreadPool(size) if size else None
         self.path_counts: Counter[str] = Counter()
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        """Django's chain, then Django's own middleware hooks on the loop where provably same."""
+        super().load_middleware(is_async=is_async)
+        # Imported here: it imports Django's middleware and session models, which need
+        # settings and the app registry (this module may be imported before either).
+        from daf_drf import _asgi_middleware
+
+        if is_async and _asgi_middleware.verified():
+            self.inline_middleware = _asgi_middleware.install(self)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -290,4 +303,16 @@ def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     problem = _pool_problem(daf_settings.ASGI_THREAD_POOL_SIZE)
     if problem:
         messages.append(Error(problem[1], id=problem[0]))
+    from daf_drf import _asgi_middleware
+
+    if not issues and not _asgi_middleware.verified():
+        messages.append(
+            Warning(
+                f"Django {django.get_version()} changed middleware code daf_drf.asgi reads "
+                "before it runs Django's own middleware hooks on the event loop.",
+                hint="daf_drf.asgi runs every middleware hook in Django's thread hop on this "
+                "Django version: correct, slower.",
+                id="daf_drf.W053",
+            )
+        )
     return messages

@@ -4,6 +4,10 @@
 #   scripts/run-tests.sh PYTHON [PYTEST_ARG...]
 #
 # Meant to run inside scripts/with-redis.sh, which provides DAF_DRF_TEST_REDIS_URL.
+# Inside scripts/with-postgres.sh too (DAF_DRF_TEST_POSTGRES_DSN set), a second pass runs
+# every test that touches a database again on PostgreSQL (DAF_DRF_TEST_DATABASE=postgres,
+# DAF_DRF_TEST_DB_ONLY=1: see tests/databases.py); the exit code is non-zero when either
+# pass fails.
 # The exit code is pytest's, except that "no tests collected" (pytest's exit code 5) is a
 # failure with a clear message: a suite that silently runs nothing must not pass.
 set -euo pipefail
@@ -35,5 +39,21 @@ set -e
 if [ "$status" -eq 5 ]; then
     echo "error: pytest collected no tests (exit code 5); that counts as a failure." >&2
     exit 5
+fi
+
+if [ -n "${DAF_DRF_TEST_POSTGRES_DSN:-}" ] && [ -z "${DAF_DRF_TEST_DATABASE:-}" ]; then
+    echo
+    echo "==> second pass: the tests that touch a database, on PostgreSQL ($DAF_DRF_TEST_POSTGRES_DSN)"
+    set +e
+    DAF_DRF_TEST_DATABASE=postgres DAF_DRF_TEST_DB_ONLY=1 \
+        "$python" -m pytest --continue-on-collection-errors "$@"
+    pg_status=$?
+    set -e
+    if [ "$pg_status" -eq 5 ]; then
+        echo "error: the PostgreSQL pass collected no tests (exit code 5); that counts as a failure." >&2
+    fi
+    if [ "$status" -eq 0 ]; then
+        status=$pg_status
+    fi
 fi
 exit "$status"

@@ -12,9 +12,10 @@ event is set, to simulate a client that goes away mid-request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,14 +139,26 @@ async def asgi_request(
     if own_connections:
         messages = await drive(app, scope, incoming, disconnect_when=disconnect_after)
         return ASGIResult(messages)
+    with connections_owned_by_the_test():
+        messages = await drive(app, scope, incoming, disconnect_when=disconnect_after)
+    return ASGIResult(messages)
+
+
+@contextlib.contextmanager
+def connections_owned_by_the_test() -> Iterator[None]:
+    """
+    Disconnect Django's `close_old_connections` receivers while the block runs, as Django's
+    test client does: inside a `TestCase` the connection and its transaction belong to the
+    test. (SQLite in memory never closes in a transaction; PostgreSQL would, and the test's
+    data would be gone.)
+    """
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        messages = await drive(app, scope, incoming, disconnect_when=disconnect_after)
+        yield
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
-    return ASGIResult(messages)
 
 
 def run_on_fresh_loop(func: Callable[..., Any], *args: Any) -> Any:

@@ -2,6 +2,8 @@
 
 import os
 
+from tests.databases import WithoutMigrations, database, on_postgres
+
 SECRET_KEY = "daf-drf-tests-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
@@ -27,13 +29,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 
+# SQLite (DAF_DRF_TEST_DB: a file instead of memory), or the throwaway PostgreSQL server with
+# DAF_DRF_TEST_DATABASE=postgres (tests/databases.py).
 DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DAF_DRF_TEST_DB", ":memory:"),
-        "TEST": {"NAME": os.environ.get("DAF_DRF_TEST_DB") or None},
-    }
+    "default": database(
+        os.environ.get("DAF_DRF_TEST_DB", ":memory:"),
+        TEST={"NAME": None if on_postgres() else os.environ.get("DAF_DRF_TEST_DB") or None},
+    )
 }
+if on_postgres():
+    MIGRATION_MODULES = WithoutMigrations()
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

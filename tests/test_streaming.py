@@ -15,6 +15,7 @@ from django.urls import path
 from daf_drf import generics, viewsets
 from daf_drf.decorators import action
 from daf_drf.views import APIView
+from tests.asgi_client import connections_owned_by_the_test
 from tests.books_api import BookSerializer
 from tests.models import Author, Book
 
@@ -93,7 +94,8 @@ async def stream(path: str) -> tuple[list[dict[str, Any]], list[warnings.Warning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        await ASGIHandler()(scope, receive, send)
+        with connections_owned_by_the_test():
+            await ASGIHandler()(scope, receive, send)
     return sent, caught
 
 

@@ -4,9 +4,9 @@ backend's own worker process runs the task, and the status endpoint goes from RE
 SUCCESSFUL with the result. Server and worker are stopped by PID.
 
 - `db`: django-tasks-db; server and `db_worker` share a file SQLite database in a temporary
-  directory.
+  directory, or on the PostgreSQL pass a database of their own on the throwaway server.
 - `rq`: django-tasks-rq on the throwaway redis-server; `rqworker` with django-tasks-rq's job
-  class; tasks and results in Redis, users and tokens in a file SQLite database.
+  class; tasks and results in Redis, users and tokens in the same kind of database.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import pytest
 
 from tests.tasks_project.harness import Project, poll_status
 
-pytestmark = pytest.mark.e2e
+# `database`: with DAF_DRF_TEST_DATABASE=postgres, server and worker share a PostgreSQL
+# database of their own (tests/databases.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.database]
 
 WORKERS = {
     "db": ["db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
@@ -48,12 +50,14 @@ class Setup:
 
 
 @pytest.fixture(scope="module", params=["db", pytest.param("rq", marks=pytest.mark.redis)])
-def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Setup:
+def setup(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Setup]:
     backend = request.param
     extra = [rq_url(request.getfixturevalue("redis_url"))] if backend == "rq" else []
-    project = Project(tmp_path_factory.mktemp(f"tasks_{backend}"), backend, *extra)
-    project.manage("migrate", "--noinput", "-v", "0")
-    return Setup(project, project.create_users("alice", "bob"), WORKERS[backend])
+    with Project(tmp_path_factory.mktemp(f"tasks_{backend}"), backend, *extra) as project:
+        project.manage("migrate", "--run-syncdb", "--noinput", "-v", "0")
+        yield Setup(project, project.create_users("alice", "bob"), WORKERS[backend])
 
 
 @pytest.fixture(scope="module")

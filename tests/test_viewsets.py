@@ -22,6 +22,7 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from daf_drf import viewsets
 from daf_drf.test import AsyncAPIClient
+from tests.asgi_client import connections_owned_by_the_test
 from tests.books_api import (
     BookSerializer,
     DafBookViewSet,
@@ -269,7 +270,8 @@ async def _asgi_request(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await ASGIHandler()(scope, receive, send)
+    with connections_owned_by_the_test():
+        await ASGIHandler()(scope, receive, send)
     if not sent:
         raise AssertionError(f"{method} {path}: the handler sent nothing")
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")

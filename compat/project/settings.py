@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.databases import database
+
 SECRET_KEY = "compat-project-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
@@ -40,13 +42,13 @@ MIDDLEWARE = [
 ]
 
 DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": ":memory:",
+    # SQLite in memory, or PostgreSQL with DAF_DRF_TEST_DATABASE=postgres (tests/databases.py).
+    "default": database(
+        ":memory:",
         # Every DRF view runs in a transaction; migrated views opt out (Django refuses
         # ATOMIC_REQUESTS on async views) and use daf_drf's per-endpoint atomic blocks.
-        "ATOMIC_REQUESTS": True,
-    }
+        ATOMIC_REQUESTS=True,
+    )
 }
 
 # Reviewed: the migrated endpoints group their writes with daf_drf.transaction.atomic.

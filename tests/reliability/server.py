@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.databases import create_database, drop_database, on_postgres
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,7 +52,8 @@ def serve(
     uvicorn_args: tuple[str, ...] = (),
     migrate: bool = True,
 ) -> Iterator[Server]:
-    """Migrate a fresh sqlite file and serve `tests.reliability` under uvicorn."""
+    """Migrate a fresh database (SQLite file, or PostgreSQL database) and serve
+    `tests.reliability` under uvicorn."""
     port = free_port()
     env = {
         **os.environ,
@@ -62,6 +65,10 @@ def serve(
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     (tmp / "marks").mkdir(exist_ok=True)
+    pg_database = ""
+    if migrate and on_postgres():
+        # A PostgreSQL database of this server's own, dropped when it stops.
+        pg_database = env["DAF_DRF_TEST_DB_NAME"] = create_database("reliability")
     if migrate:
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "--run-syncdb", "-v0"],
@@ -114,3 +121,5 @@ def serve(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=15)
         log.close()
+        if pg_database:
+            drop_database(pg_database)

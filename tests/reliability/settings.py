@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 
+from tests.databases import database
 from tests.settings import *  # noqa: F403
 
 ROOT_URLCONF = "tests.reliability.urls"
 DEBUG = False
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ["RELIABILITY_DB"],
-        "OPTIONS": {"timeout": 20},
-    }
-}
+# RELIABILITY_DB: the SQLite file, or the PostgreSQL database (tests/databases.py).
+DATABASES = {"default": database(os.environ["RELIABILITY_DB"], sqlite_options={"timeout": 20})}
 # Small limits, so that oversize bodies are cheap to send and memory growth easy to bound.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -8,7 +8,12 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.reliability.server import Server
+
+# The cancelled view queries the database first: on the PostgreSQL pass too.
+pytestmark = pytest.mark.database
 
 
 def marks(tmp_marks: Path, name: str) -> list[float]:

@@ -1,6 +1,7 @@
 """
 Processes for the worker tests: a uvicorn server and a task worker on the test project, both
-on a file SQLite database in a temporary directory, each started here and stopped by PID.
+on a file SQLite database in a temporary directory (or, with DAF_DRF_TEST_DATABASE=postgres, a
+PostgreSQL database of their own), each started here and stopped by PID.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.databases import create_database, drop_database, on_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +44,22 @@ class Project:
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         }
         self.logs = tmp_dir
+        self.pg_database = ""
+        if on_postgres():
+            # Server and worker share a PostgreSQL database of their own (see `close()`).
+            self.pg_database = self.env["DAF_DRF_TEST_DB_NAME"] = create_database("tasks")
+
+    def close(self) -> None:
+        """Drop the PostgreSQL database, if any; call after the processes are stopped."""
+        if self.pg_database:
+            drop_database(self.pg_database)
+            self.pg_database = ""
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def manage(self, *args: str) -> str:
         done = subprocess.run(

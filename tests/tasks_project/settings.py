@@ -8,17 +8,17 @@ processes); `DAF_DRF_TASKS_BACKEND` picks `TASKS`: "db" (django-tasks-db), "rq"
 
 import os
 
+from tests.databases import database
 from tests.settings import *  # noqa: F403
 
 ROOT_URLCONF = "tests.tasks_project.urls"
 
+# Server and worker share one database: a SQLite file (wait for the other's lock), or with
+# DAF_DRF_TEST_DATABASE=postgres the harness's PostgreSQL database (tests/databases.py).
 DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DAF_DRF_TASKS_DB", ":memory:"),
-        # Server and worker write to the same file: wait for the other's lock.
-        "OPTIONS": {"timeout": 20},
-    }
+    "default": database(
+        os.environ.get("DAF_DRF_TASKS_DB", ":memory:"), sqlite_options={"timeout": 20}
+    )
 }
 
 _backend = os.environ.get("DAF_DRF_TASKS_BACKEND", "immediate")

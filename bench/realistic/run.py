@@ -1,0 +1,239 @@
+"""
+The realistic load run: a `startproject` + DRF quickstart project on PostgreSQL and Redis.
+
+    make bench-realistic            # or, next to a PostgreSQL server:
+    BENCH_PG_DSN=postgresql://user@127.0.0.1:5432/db python -m bench.realistic.run \\
+        [--duration 5] [--rounds 3] [--cases list,hello] [--peers drf-gunicorn,daf+entry]
+
+The same project serves every peer (bench/realistic/settings.py); each peer is one server
+process (gunicorn: one gthread worker with 8 threads), started, warmed up, driven by wrk and
+stopped by PID, in interleaved rounds, with bench/run.py's machinery. Results go to
+`bench/results/<stamp>-realistic.md` and `.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.realistic.seed import TOKEN
+from bench.run import (
+    PY,
+    RESULTS,
+    ROOT,
+    UVICORN,
+    Case,
+    Result,
+    free_port,
+    machine,
+    median_result,
+    run_one,
+    start,
+    stop,
+    table,
+    versions,
+    wait_port,
+)
+
+GUNICORN = [PY, "-m", "gunicorn", "bench.realistic.wsgi:application", "-k", "gthread"]
+GUNICORN += ["--threads", "8", "-w", "1", "--log-level", "warning"]
+GRANIAN = [PY, "-m", "granian", "--interface", "asgi", "--workers", "1", "--loop", "uvloop"]
+GRANIAN += ["--log-level", "warning", "bench.realistic.asgi:application"]
+ASGI = [*UVICORN, "bench.realistic.asgi:application"]
+
+# peer: (command without port, URL prefix, environment)
+INCUMBENT = {"BENCH_STACK": "drf", "BENCH_DB_MODE": "pool"}
+MIGRATED = {"BENCH_STACK": "daf", "BENCH_DB_MODE": "pool"}
+ENTRY = {"BENCH_STACK": "daf", "BENCH_DB_MODE": "persistent", "BENCH_ENTRY": "daf"}
+PEERS: dict[str, tuple[list[str], str, dict[str, str]]] = {
+    "drf-gunicorn": (GUNICORN, "drf", {"BENCH_STACK": "drf", "BENCH_DB_MODE": "persistent"}),
+    "drf-uvicorn": (ASGI, "drf", INCUMBENT),
+    "adrf": (ASGI, "adrf", INCUMBENT),
+    "ninja": (ASGI, "ninja", INCUMBENT),
+    "daf": (ASGI, "daf", MIGRATED),
+    "daf+entry": (ASGI, "daf", ENTRY),
+    "daf+entry/granian": (GRANIAN, "daf", ENTRY),
+    # The mixed project's untouched sync DRF views, served the way daf_drf recommends.
+    "drf+entry": (ASGI, "drf", ENTRY),
+}
+ALL = list(PEERS)
+AUTH = {"Authorization": f"Token {TOKEN}"}
+CASES = [
+    Case("list", "articles/", ALL, headers=AUTH, reference="drf-gunicorn"),
+    Case("retrieve", "articles/1/", ALL, headers=AUTH, reference="drf-gunicorn"),
+    Case(
+        "create",
+        "articles/",
+        ALL,
+        headers=AUTH,
+        script="realistic/create.lua",
+        reference="drf-gunicorn",
+    ),
+    Case(
+        "update",
+        "articles/",
+        ALL,
+        headers=AUTH,
+        script="realistic/update.lua",
+        reference="drf-gunicorn",
+    ),
+    Case(
+        "upstream",
+        "upstream",
+        ALL,
+        connections=256,
+        headers=AUTH,
+        reference="drf-gunicorn",
+        duration_factor=2,  # 256 connections: let the slow peers finish requests
+    ),
+    Case("hello", "hello", ALL, headers=AUTH, reference="drf-gunicorn"),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 5))
+    )
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
+    parser.add_argument("--cases", default=os.environ.get("BENCH_CASES", ""))
+    parser.add_argument("--peers", default=os.environ.get("BENCH_PEERS", ""))
+    parser.add_argument(
+        "--baseline",
+        default=os.environ.get("BENCH_BASELINE", ""),
+        help="a checkout of an earlier daf_drf (e.g. `git worktree add /tmp/base <commit>`): "
+        "adds its daf+entry and drf+entry as peers of the same run, for before/after ratios",
+    )
+    args = parser.parse_args()
+    if args.baseline:
+        base = str(Path(args.baseline).resolve())
+        for peer in ("daf+entry", "drf+entry"):
+            cmd, prefix, env = PEERS[peer]
+            # uvicorn puts --app-dir first on sys.path: the baseline's daf_drf and bench.
+            PEERS[f"{peer}@baseline"] = ([*cmd[:-1], "--app-dir", base, cmd[-1]], prefix, env)
+        for case in CASES:
+            case.peers = [*case.peers, "daf+entry@baseline", "drf+entry@baseline"]
+    dsn = os.environ.get("BENCH_PG_DSN") or os.environ.get("DAF_DRF_TEST_POSTGRES_DSN")
+    if not dsn:
+        print(
+            "bench: no PostgreSQL (set BENCH_PG_DSN, or run under scripts/with-postgres.sh)",
+            file=sys.stderr,
+        )
+        return 2
+    for tool in ("wrk", "redis-server", "curl"):
+        if shutil.which(tool) is None:
+            print(f"bench: `{tool}` is missing (Debian package: {tool}).", file=sys.stderr)
+            return 2
+    wanted = set(filter(None, args.cases.split(",")))
+    wanted_peers = set(filter(None, args.peers.split(",")))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="daf-bench-realistic-"))
+    redis_port, upstream_port = free_port(), free_port()
+    base_env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "bench.realistic.settings",
+        "BENCH_PG_DSN": dsn,
+        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "BENCH_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
+    }
+    redis = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(redis_port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, base_env)
+    servers = {peer: (cmd, prefix) for peer, (cmd, prefix, _env) in PEERS.items()}
+    loadavg: list[float] = []
+    rounds: dict[tuple[str, str], list[Result]] = {}
+    try:
+        wait_port(redis_port)
+        subprocess.run([PY, "-m", "bench.realistic.seed"], cwd=ROOT, env=base_env, check=True)
+        for round_no in range(1, args.rounds + 1):
+            for case in CASES:
+                if wanted and case.name not in wanted:
+                    continue
+                for peer in case.peers:
+                    if wanted_peers and peer not in wanted_peers:
+                        continue
+                    env = {**base_env, **PEERS[peer][2]}
+                    loadavg.append(os.getloadavg()[0])
+                    try:
+                        res = run_one(case, peer, env, args.duration, servers)
+                    except Exception as exc:  # a peer that cannot start is reported
+                        res = Result(case.name, peer, note=f"failed: {exc}"[:120])
+                    rounds.setdefault((case.name, peer), []).append(res)
+                    print(
+                        f"[{round_no}/{args.rounds}] {case.name:9} {peer:18} "
+                        f"{res.rps:8.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
+                        f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
+                        f"errors {res.errors} {res.note}",
+                        flush=True,
+                    )
+    finally:
+        stop(upstream)
+        redis.terminate()
+        redis.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+    results = [median_result(measured) for measured in rounds.values()]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    load = (
+        f"1-min load average before each cell: min {min(loadavg):.1f}, "
+        f"median {sorted(loadavg)[len(loadavg) // 2]:.1f}, max {max(loadavg):.1f}"
+        if loadavg
+        else "no cell ran"
+    )
+    meta = {
+        "machine": machine(),
+        "versions": versions(),
+        "duration_s": args.duration,
+        "rounds": args.rounds,
+        "machine_load": load,
+        "load": "wrk -t1, one server process per peer (gunicorn: 1 gthread worker, 8 threads); "
+        "64 connections (upstream: 256); PostgreSQL and Redis on loopback",
+    }
+    out = RESULTS / f"{stamp}-realistic"
+    out.with_suffix(".json").write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "results": [asdict(r) for r in results],
+                "rounds": [asdict(r) for measured in rounds.values() for r in measured],
+            },
+            indent=2,
+        )
+    )
+    body = [
+        f"# Realistic load run {stamp}",
+        "",
+        f"- machine: {meta['machine']}; {load}",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
+        f"- {meta['load']}; {args.duration:g} s per run after a 1 s warm-up; {args.rounds} "
+        "interleaved round(s) per cell, the median round reported",
+        "",
+        table(results, CASES),
+    ]
+    out.with_suffix(".md").write_text("\n".join(body))
+    print(f"\nwrote {out.relative_to(ROOT)}.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

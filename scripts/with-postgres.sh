@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Run a command next to a throwaway PostgreSQL server, then stop the server.
+#
+#   scripts/with-postgres.sh COMMAND [ARG...]
+#
+# `initdb` creates a cluster in a temporary folder, owned by an unprivileged user when we run
+# as root (the `postgres` system user when it exists, else `nobody`). The server listens on a
+# free port of 127.0.0.1 only, with no unix socket, trust authentication for the superuser
+# `daf_drf`, and durability off (fsync, synchronous_commit, full_page_writes): it is a test
+# server, thrown away with its folder. It is stopped by PID when the command ends, fails or
+# is interrupted. The exit code is the command's.
+#
+# Exported to the command:
+#   DAF_DRF_TEST_POSTGRES_DSN  postgresql://daf_drf@127.0.0.1:PORT/daf_drf (database created)
+#   PGHOST, PGPORT, PGUSER, PGDATABASE  the same, for psql, pg_dump and libpq defaults
+#
+# Settings: DAF_DRF_PG_MAX_CONNECTIONS (default 100, PostgreSQL's own default), PG_BINDIR.
+set -euo pipefail
+
+if [ "$#" -eq 0 ]; then
+    echo "usage: $0 COMMAND [ARG...]" >&2
+    exit 2
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+bindir=$("$here/ensure-postgres.sh")
+max_connections=${DAF_DRF_PG_MAX_CONNECTIONS:-100}
+
+# PostgreSQL refuses to run as root: drop to an unprivileged user for initdb and the server.
+as_user=()
+if [ "$(id -u)" = "0" ]; then
+    pg_user=postgres
+    id "$pg_user" >/dev/null 2>&1 || pg_user=nobody
+    if command -v setpriv >/dev/null 2>&1; then
+        # setpriv execs the command: the PID of the background job is the server's own.
+        as_user=(setpriv "--reuid=$pg_user" "--regid=$(id -g "$pg_user")" --init-groups --)
+    else
+        as_user=(runuser -u "$pg_user" --)
+    fi
+    # A folder every user can reach (root's TMPDIR may not be).
+    workdir=$(mktemp -d /tmp/daf_drf-postgres.XXXXXX)
+    chown "$pg_user" "$workdir"
+else
+    workdir=$(mktemp -d "${TMPDIR:-/tmp}/daf_drf-postgres.XXXXXX")
+fi
+datadir=$workdir/data
+logfile=$workdir/postgres.log
+pg_pid=""
+
+server_pid() {
+    # The postmaster's PID from its pid file (first line), else the background job's.
+    local pid=""
+    if [ -r "$datadir/postmaster.pid" ]; then
+        pid=$(head -n 1 "$datadir/postmaster.pid" 2>/dev/null || true)
+    fi
+    echo "${pid:-$pg_pid}"
+}
+
+stop_postgres() {
+    local pid
+    pid=$(server_pid)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        # SIGINT is PostgreSQL's "fast" shutdown: it ends open sessions and exits; SIGQUIT
+        # ("immediate") after 10 s, then SIGKILL.
+        kill -INT "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -QUIT "$pid" 2>/dev/null || true
+            sleep 1
+        fi
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    if [ -n "$pg_pid" ]; then
+        wait "$pg_pid" 2>/dev/null || true
+    fi
+    pg_pid=""
+    rm -rf "$workdir"
+}
+trap stop_postgres EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    # Ask the kernel for a free loopback port. Python is there: the project needs it.
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+if ! "${as_user[@]}" "$bindir/initdb" --pgdata="$datadir" --username=daf_drf --auth=trust \
+    --encoding=UTF8 --locale=C --no-sync >"$workdir/initdb.log" 2>&1; then
+    echo "error: initdb failed:" >&2
+    tail -n 20 "$workdir/initdb.log" >&2
+    exit 1
+fi
+
+port=""
+for attempt in 1 2 3 4 5; do
+    candidate=$(free_port)
+    "${as_user[@]}" "$bindir/postgres" -D "$datadir" \
+        -c listen_addresses=127.0.0.1 -c port="$candidate" -c unix_socket_directories= \
+        -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+        -c max_connections="$max_connections" >"$logfile" 2>&1 &
+    pg_pid=$!
+    for _ in $(seq 200); do
+        if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$candidate" -t 1; then
+            port=$candidate
+            break
+        fi
+        kill -0 "$pg_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ -n "$port" ]; then
+        break
+    fi
+    # The port was taken between our probe and the server's bind, or it did not come up.
+    echo "warning: postgres did not start on port $candidate (attempt $attempt):" >&2
+    tail -n 5 "$logfile" >&2 2>/dev/null || true
+    kill -INT "$pg_pid" 2>/dev/null || true
+    wait "$pg_pid" 2>/dev/null || true
+    pg_pid=""
+done
+
+if [ -z "$port" ]; then
+    echo "error: could not start a throwaway PostgreSQL server on 127.0.0.1." >&2
+    exit 1
+fi
+
+"$bindir/createdb" -h 127.0.0.1 -p "$port" -U daf_drf daf_drf
+
+export PGHOST=127.0.0.1 PGPORT=$port PGUSER=daf_drf PGDATABASE=daf_drf
+export DAF_DRF_TEST_POSTGRES_DSN="postgresql://daf_drf@127.0.0.1:$port/daf_drf"
+echo "==> throwaway PostgreSQL $("$bindir/postgres" --version | cut -d" " -f3) on $DAF_DRF_TEST_POSTGRES_DSN" \
+     "(pid $(server_pid), fsync off, max_connections $max_connections)"
+
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"
