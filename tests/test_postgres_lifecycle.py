@@ -255,6 +255,10 @@ class Server:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                # Longer than any pause of a loaded client: a keep-alive connection the
+                # server closes while the client reuses it would fail a request for nothing.
+                "--timeout-keep-alive",
+                "300",
             ],
             cwd=ROOT,
             env=_env(project.database, combination),
@@ -383,7 +387,10 @@ def _run(
         assert server.wait_until_listening(), server.log()
         started = time.monotonic()
         with sampler:
-            asyncio.run(_drive(server.port, project.token, count, figures))
+            try:
+                asyncio.run(_drive(server.port, project.token, count, figures))
+            except Exception as exc:
+                raise AssertionError(f"{exc!r}; server log:\n{server.log()[-3000:]}") from exc
             figures.after, figures.idle_in_transaction_after = _settle(
                 sampler, combination.bound_after()
             )
