@@ -16,11 +16,12 @@ BENCH_ARGS ?=
 LINT_PATHS := $(wildcard daf_drf tests compat bench example)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test soak lint fmt docs dist demo bench matrix-oldest matrix-newest matrix-locked ci clean
+.PHONY: help install test test-pg-lifecycle soak lint fmt docs dist demo bench matrix-oldest matrix-newest matrix-locked ci clean
 
 help:
 	@echo "make demo            serve the example project on http://$(HOST):$(PORT)/ (no services needed)"
 	@echo "make test            the whole suite next to a throwaway redis-server, then its database tests on a throwaway PostgreSQL"
+	@echo "make test-pg-lifecycle  PostgreSQL connection lifecycle, 10,000 requests per combination"
 	@echo "make soak            the 10-minute soak test (SOAK_SECONDS=600) next to a redis-server"
 	@echo "make lint            ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt             ruff format and ruff check --fix"
@@ -40,6 +41,13 @@ install:
 test:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
 	@scripts/with-redis.sh scripts/with-postgres.sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
+
+# The PostgreSQL connection-lifecycle test at full size (10,000 requests per combination);
+# `make test` runs it with 400. LIFECYCLE_REQUESTS overrides the count.
+test-pg-lifecycle:
+	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks
+	@DAF_DRF_TEST_DATABASE=postgres DAF_DRF_LIFECYCLE_REQUESTS=$${LIFECYCLE_REQUESTS:-10000} \
+		scripts/with-postgres.sh $(PY) -m pytest tests/test_postgres_lifecycle.py -p no:randomly $(PYTEST_ARGS)
 
 soak:
 	@scripts/venv.sh $(VENV) $(PYTHON) test,tasks

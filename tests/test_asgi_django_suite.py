@@ -23,6 +23,11 @@ from pathlib import Path
 import django
 import pytest
 
+from tests.databases import on_postgres, postgres_settings
+
+# Django's handlers tests use the database (ATOMIC_REQUESTS among them): on PostgreSQL too.
+pytestmark = pytest.mark.database
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".tmp" / "django-sdist"
 WANTED = ("runtests.py", "test_sqlite.py", "urls.py", "asgi/", "handlers/")
@@ -64,7 +69,8 @@ import django
 django.core.handlers.asgi.ASGIHandler = SuiteASGIHandler
 django.core.asgi.get_asgi_application = get_asgi_application
 atexit.register(lambda: print(f"DAF_DRF_ENTRY served={served}", flush=True))
-sys.argv = ["runtests.py", "asgi", "handlers", "--settings=test_sqlite", "--parallel=1"]
+settings = os.environ.get("DAF_SUITE_SETTINGS") or "test_sqlite"
+sys.argv = ["runtests.py", "asgi", "handlers", f"--settings={settings}", "--parallel=1"]
 runpy.run_path("runtests.py", run_name="__main__")
 """
 
@@ -96,11 +102,30 @@ def django_tests_dir() -> Path:
     return target
 
 
+# On the PostgreSQL pass, Django's suite runs on the throwaway server too, with test databases
+# of its own (pytest-django's `test_daf_drf` exists meanwhile).
+POSTGRES_SETTINGS = """
+DATABASES = {{
+    "default": {{**{db}, "TEST": {{"NAME": "test_django_suite_default"}}}},
+    "other": {{**{db}, "TEST": {{"NAME": "test_django_suite_other"}}}},
+}}
+SECRET_KEY = "django_tests_secret_key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+USE_TZ = False
+"""
+
+
 def run_django_suite(pool: int | None) -> tuple[subprocess.CompletedProcess[str], str]:
     tests_dir = django_tests_dir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tests_dir)])}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env["DAF_SUITE_POOL"] = str(pool or "")
+    if on_postgres():
+        (tests_dir / "daf_drf_test_postgres.py").write_text(
+            POSTGRES_SETTINGS.format(db=repr(postgres_settings("postgres")))
+        )
+        env["DAF_SUITE_SETTINGS"] = "daf_drf_test_postgres"
     done = subprocess.run(
         [sys.executable, "-c", BOOTSTRAP],
         cwd=tests_dir,

@@ -38,9 +38,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.cache import caches
 from django.core.handlers.asgi import ASGIHandler
 from django.core.management import call_command
+from django.db import connections
 from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_settings
 
 from daf_drf import asgi as daf_asgi
@@ -203,7 +205,17 @@ class TestSweepThroughDafDrfsASGIEntry(SweepEnvironment, TransactionTestCase):
         assert ENV not in os.environ
         app = daf_asgi.get_asgi_application(thread_pool_size=self.thread_pool_size)
         sweep = Sweep(app, own_connections=True, counts=CASES_RUN[self.entry])
-        run_on_fresh_loop(family, sweep)
+
+        async def family_then_close(sweep: Sweep) -> None:
+            try:
+                await family(sweep)
+            finally:
+                # The sweep's own queries (row counts between requests) run outside any
+                # request, on asgiref's shared thread: close that thread's connection, which
+                # no request_finished would (on PostgreSQL it kept the test database open).
+                await sync_to_async(connections.close_all)()
+
+        run_on_fresh_loop(family_then_close, sweep)
         sweep.raise_failures()
         return app
 
