@@ -4,7 +4,7 @@ System checks for throttling, run at startup.
 | id | level | what |
 |---|---|---|
 | `daf_drf.E020` | error | a rate in `DEFAULT_THROTTLE_RATES` that DRF would crash on or misread |
-| `daf_drf.E021` | error | `THROTTLE_STORE` is not a store URL daf_drf knows, or redis-py refuses it |
+| `daf_drf.E021` | error | `THROTTLE_STORE` is not a store URL daf_drf knows (or redis-py refuses) |
 | `daf_drf.E022` | error | a numeric `THROTTLE_*` setting is not positive |
 | `daf_drf.E023` | error | a throttle class (default, or of a mounted view) has an invalid `rate` |
 | `daf_drf.E024` | error | an async-only throttle on a view DRF dispatches (never throttles) |
