@@ -67,6 +67,7 @@ case "$which" in
         "$venv/bin/python" -m pip install --quiet -r "$lock"
         "$venv/bin/python" -m pip install --quiet --no-deps -e .
         "$venv/bin/python" -m pip check
+        "$venv/bin/python" scripts/check_lock.py test
         ;;
 esac
 if [ "$which" = newest ]; then
