@@ -32,9 +32,9 @@ from django.urls import path, reverse
 from django.utils.decorators import async_only_middleware
 from django.utils.deprecation import MiddlewareMixin
 
-from daf_drf import _asgi_compat
-from daf_drf._asgi_pool import ThreadPool
 from daf_drf.asgi import ASGIHandler, check_asgi, get_asgi_application
+from daf_drf.asgi import _guard as _asgi_compat
+from daf_drf.asgi._pool import ThreadPool
 from daf_drf.hooks import inline_safe
 from tests.asgi_client import request, run_on_fresh_loop
 

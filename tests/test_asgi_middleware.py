@@ -26,8 +26,8 @@ from django.middleware.csrf import get_token
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from daf_drf import _asgi_middleware
 from daf_drf.asgi import ASGIHandler
+from daf_drf.asgi import _middleware as _asgi_middleware
 from tests.asgi_client import request, run_on_fresh_loop
 
 STARTPROJECT_MIDDLEWARE = [

@@ -25,7 +25,7 @@ from django.core.cache import close_caches
 from django.core.handlers.base import reset_urlconf
 from django.db import close_old_connections, connections, reset_queries
 
-from daf_drf._asgi_pool import Lease
+from daf_drf.asgi._pool import Lease
 
 __all__ = [
     "DJANGO_RECEIVERS",

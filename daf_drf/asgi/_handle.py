@@ -23,7 +23,7 @@ from django.core.handlers.asgi import get_script_prefix
 from django.urls import set_script_prefix
 
 if TYPE_CHECKING:
-    from daf_drf.asgi import ASGIHandler
+    from daf_drf.asgi._handler import ASGIHandler
 
 __all__ = ["handle_taskgroup", "handle_tasks"]
 

@@ -37,10 +37,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers import asgi as django_asgi
 from django.http.response import HttpResponseBase
 
-from daf_drf import _asgi_compat
-from daf_drf._asgi_handle import handle_taskgroup, handle_tasks
-from daf_drf._asgi_pool import ThreadPool
-from daf_drf._asgi_rules import (
+from daf_drf.asgi import _guard as _asgi_compat
+from daf_drf.asgi._handle import handle_taskgroup, handle_tasks
+from daf_drf.asgi._pool import ThreadPool
+from daf_drf.asgi._rules import (
     RequestState,
     current_state,
     inline_receivers,
@@ -113,7 +113,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
         super().load_middleware(is_async=is_async)
         # Imported here: it imports Django's middleware and session models, which need
         # settings and the app registry (this module may be imported before either).
-        from daf_drf import _asgi_middleware
+        from daf_drf.asgi import _middleware as _asgi_middleware
 
         if is_async and _asgi_middleware.verified():
             self.inline_middleware = _asgi_middleware.install(self)
@@ -345,7 +345,7 @@ def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     problem = _connection_problem(size)
     if problem:
         messages.append(Error(problem[1], id=problem[0]))
-    from daf_drf import _asgi_middleware
+    from daf_drf.asgi import _middleware as _asgi_middleware
 
     if not issues and not _asgi_middleware.verified():
         messages.append(

@@ -271,7 +271,7 @@ KNOWN: dict[str, frozenset[str] | set[str]] = {
 
 def current(cls: type | None = None) -> dict[str, str]:
     """Fingerprints of the installed Django's relied-on functions (for `cls`, or shared)."""
-    from daf_drf._asgi_compat import fingerprint
+    from daf_drf.asgi._guard import fingerprint
 
     return {name: fingerprint(func) for name, func in relied_on(cls).items()}
 
