@@ -1,5 +1,5 @@
 """
-A bounded pool of long-lived threads, lent to one request at a time.
+The entry's thread pool: a bounded set of long-lived threads, lent to one request at a time.
 
 Django's stock handler gives every request a new `ThreadPoolExecutor(max_workers=1)` for its
 thread-sensitive work (sync middleware, `sync_to_async` ORM calls, sync receivers), and since
@@ -17,6 +17,9 @@ Guarantees:
   (its calls queue) until one is returned.
 - A worker goes back to the pool only after every call queued on it has finished, so a sync
   call that outlives a cancelled request still holds its thread until it returns.
+- `close()` stops the workers: the pool lends no thread to a new lease, the leases already
+  given out keep their thread (or their place in line) until they are released, and each
+  worker exits as soon as it has no lease left to serve.
 """
 
 from __future__ import annotations
@@ -26,43 +29,88 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from contextlib import suppress
+from functools import partial
 from queue import SimpleQueue
-from typing import Any
+from typing import Generic, ParamSpec, Protocol, TypeVar
 
 __all__ = ["Lease", "ThreadPool"]
 
-_Item = tuple["Future[Any] | None", Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+class _Item(Protocol):
+    """What a worker runs: a request's call, or a control step of the pool."""
+
+    def run(self) -> None: ...
+
+    def cancelled(self) -> bool: ...
+
+
+class _Call(Generic[_T]):
+    """One submitted call and its future; `on_bind` (a lease's first call) runs before it."""
+
+    __slots__ = ("call", "future", "on_bind")
+
+    def __init__(
+        self, future: Future[_T], call: Callable[[], _T], on_bind: Callable[[], None] | None
+    ) -> None:
+        self.future = future
+        self.call = call
+        self.on_bind = on_bind
+
+    def run(self) -> None:
+        if not self.future.set_running_or_notify_cancel():
+            return
+        try:
+            # The start-of-request work (Django's connection check) runs on the thread
+            # first; if it raises, the request's first sync call raises it.
+            if self.on_bind is not None:
+                self.on_bind()
+            result = self.call()
+        except BaseException as exc:
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(result)
+
+    def cancelled(self) -> bool:
+        return self.future.cancelled()
+
+
+class _Control:
+    """A step of the pool itself (a lease's release), run in line with the calls: no user code."""
+
+    __slots__ = ("step",)
+
+    def __init__(self, step: Callable[[], None]) -> None:
+        self.step = step
+
+    def run(self) -> None:
+        self.step()
+
+    def cancelled(self) -> bool:
+        return False
 
 
 class _Worker:
-    """One long-lived thread running the items queued on it, in order."""
+    """One long-lived thread running the items queued on it, in order, until sent `None`."""
 
     def __init__(self, pool: ThreadPool, index: int) -> None:
         self.pool = pool
         self.queue: SimpleQueue[_Item | None] = SimpleQueue()
         self.thread = threading.Thread(target=self._run, name=f"daf_drf-asgi-{index}", daemon=True)
-        self.thread.start()
 
     def _run(self) -> None:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            future, fn, args, kwargs = item
-            if future is None:
-                # A control item (the lease's release): runs no user code.
-                fn(*args, **kwargs)
-                continue
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-            # Drop references to the request's objects before waiting for the next item.
-            del future, fn, args, kwargs, item
+        try:
+            while True:
+                item = self.queue.get()
+                if item is None:
+                    return
+                item.run()
+                # Drop references to the request's objects before waiting for the next item.
+                del item
+        finally:
+            self.pool._exited(self)
 
 
 class ThreadPool:
@@ -78,6 +126,8 @@ class ThreadPool:
             await sync_to_async(work)()     # runs on the lease's thread
             del SyncToAsync.context_to_thread_executor[context]
         lease.release()
+        ...
+        pool.close()                        # at shutdown: the workers exit
     """
 
     def __init__(self, size: int) -> None:
@@ -85,50 +135,92 @@ class ThreadPool:
             raise ValueError(f"ThreadPool size must be a positive int, not {size!r}.")
         self.size = size
         self._lock = threading.Lock()
+        self._all_exited = threading.Condition(self._lock)
         self._idle: list[_Worker] = []
         self._waiting: deque[Lease] = deque()
-        self._started = 0
+        self._workers: set[_Worker] = set()
+        self._spawned = 0
+        self._closed = False
 
     @property
     def threads(self) -> int:
-        """How many worker threads exist (at most `size`)."""
-        return self._started
+        """How many worker threads exist (at most `size`; 0 once closed and drained)."""
+        return len(self._workers)
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called: the pool lends no thread to a new lease."""
+        return self._closed
 
     def lease(self, on_bind: Callable[[], None] | None = None) -> Lease:
         """A new executor for one request; `on_bind` runs on the worker before its first call."""
+        if self._closed:
+            raise RuntimeError(
+                "This ThreadPool is closed: it lends no thread to a new request. "
+                "Close the pool only once the server has stopped sending requests."
+            )
         return Lease(self, on_bind)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """
+        Stop the worker threads; return whether all of them have exited.
+
+        New leases are refused from now on (`RuntimeError`). Leases already given out keep
+        working until they are released; each worker exits once it has none left to serve.
+        Waits for that at most `timeout` seconds (`None`: until it happens). Safe to call
+        again, to wait once more. Called from a worker thread, it does not wait for that
+        thread (and returns `False`: the thread is still running the call).
+        """
+        current = threading.current_thread()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                for worker in self._idle:
+                    worker.queue.put(None)
+                self._idle.clear()
+            self._all_exited.wait_for(
+                lambda: all(w.thread is current for w in self._workers), timeout
+            )
+            return not self._workers
 
     def _acquire(self, lease: Lease) -> _Worker | None:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-            if self._started < self.size:
-                self._started += 1
-                index = self._started
-            else:
+            if len(self._workers) >= self.size:
                 self._waiting.append(lease)
                 return None
-        return _Worker(self, index)
+            # A lease given out before `close()` still gets its thread: the pool drains.
+            self._spawned += 1
+            worker = _Worker(self, self._spawned)
+            self._workers.add(worker)
+        try:
+            worker.thread.start()
+        except BaseException:
+            self._exited(worker)
+            raise
+        return worker
 
     def _return(self, worker: _Worker) -> None:
         # Runs on the worker thread, after everything the previous lease queued.
         with self._lock:
             if not self._waiting:
-                self._idle.append(worker)
+                if self._closed:
+                    worker.queue.put(None)
+                else:
+                    self._idle.append(worker)
                 return
             lease = self._waiting.popleft()
         lease._attach(worker)
 
+    def _exited(self, worker: _Worker) -> None:
+        with self._lock:
+            self._workers.discard(worker)
+            self._all_exited.notify_all()
+
     def _forget(self, lease: Lease) -> None:
         with self._lock, suppress(ValueError):
             self._waiting.remove(lease)
-
-
-def _bind_then_call(
-    on_bind: Callable[[], None], fn: Callable[..., Any], args: Any, kwargs: Any
-) -> Any:
-    on_bind()
-    return fn(*args, **kwargs)
 
 
 class Lease(Executor):
@@ -160,18 +252,15 @@ class Lease(Executor):
         worker = self._worker
         return worker.thread if worker is not None else None
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        future: Future[_T] = Future()
         with self._lock:
             if self._released:
                 raise RuntimeError("This request's thread has been released.")
             first = not self._requested
             self._requested = True
-            item: _Item = (future, fn, args, kwargs)
-            if first and self._on_bind is not None:
-                # The start-of-request work (Django's connection check) runs on the thread
-                # first; if it raises, the request's first sync call raises it.
-                item = (future, _bind_then_call, (self._on_bind, fn, args, kwargs), {})
+            on_bind = self._on_bind if first else None
+            item = _Call(future, partial(fn, *args, **kwargs), on_bind)
             if self._worker is not None:
                 self._worker.queue.put(item)
                 return future
@@ -189,7 +278,7 @@ class Lease(Executor):
                 worker.queue.put(item)
             self._backlog.clear()
             if self._released:
-                worker.queue.put((None, self._pool._return, (worker,), {}))
+                worker.queue.put(_Control(partial(self._pool._return, worker)))
 
     def release(self) -> None:
         """End of the request: the worker returns to the pool once its queue drains."""
@@ -199,12 +288,12 @@ class Lease(Executor):
             self._released = True
             worker = self._worker
             if worker is not None:
-                worker.queue.put((None, self._pool._return, (worker,), {}))
+                worker.queue.put(_Control(partial(self._pool._return, worker)))
                 return
             if not self._requested:
                 return
             # Calls cancelled while queued (the request was cancelled) will never run.
-            self._backlog = [i for i in self._backlog if i[0] is None or not i[0].cancelled()]
+            self._backlog = [item for item in self._backlog if not item.cancelled()]
             if self._backlog:
                 # Calls still queue for a worker (a cancelled request's, say): the lease stays
                 # in line, runs them, and returns the worker right after (see `_attach`).
