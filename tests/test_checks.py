@@ -110,7 +110,7 @@ def test_the_asgi_checks_are_registered_without_importing_the_entry() -> None:
         "from django.core.checks import registry\n"
         "names = {f'{c.__module__}.{c.__name__}' for c in registry.registry.get_checks()}\n"
         "print(sorted(n for n in names if n.startswith('daf_drf')))\n"
-        "sys.exit(0 if 'daf_drf.asgi._handler.check_asgi' in names else 1)\n"
+        "sys.exit(0 if 'daf_drf.asgi._checks.check_asgi' in names else 1)\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
     done = subprocess.run(

@@ -1,14 +1,19 @@
 """
-Which Django handler code `daf_drf.asgi` was written against, checked at startup.
+The fingerprint guard: which Django code `daf_drf.asgi` was written against, checked at startup.
 
 `daf_drf.asgi.ASGIHandler` carries its own copy of `ASGIHandler.handle()` (one per shape of
-that method across Django versions) and runs some of Django's signal receivers on the event
-loop. Both are correct only for the Django code they were read from, so every function whose
-body the fast path relies on is fingerprinted: its tokens without comments, whitespace or
-line breaks, hashed. On a Django release that changes any of them, `get_asgi_application()`
-logs an error and serves with Django's stock handler (system check `daf_drf.W050`), and
-constructing the entry directly raises `ImproperlyConfigured`: requests never run through a
-copy that no longer matches Django.
+that method across Django versions, `daf_drf.asgi._handle`) and runs some of Django's signal
+receivers on the event loop (`daf_drf.asgi._rules`). Both are correct only for the Django
+code they were read from, so every function whose body the fast path relies on is
+fingerprinted: its tokens without comments, whitespace or line breaks, hashed. On a Django
+release that changes any of them, `get_asgi_application()` logs an error and serves with
+Django's stock handler (system check `daf_drf.W050`), and constructing the entry directly
+raises `ImproperlyConfigured`: requests never run through a copy that no longer matches
+Django. `daf_drf.asgi._middleware` fingerprints the middleware code its rules were read
+from with the same `fingerprint()`.
+
+`RECEIVERS` is the one list of Django's own `request_started` / `request_finished`
+receivers: the guard fingerprints them and the inline rules run only them.
 """
 
 from __future__ import annotations
@@ -19,17 +24,41 @@ import io
 import textwrap
 import tokenize
 from collections.abc import Callable
-from typing import Any
 
 import django
 from django.core import signals
+from django.core.cache import close_caches
 from django.core.exceptions import ImproperlyConfigured
 
 # Django's class as imported now, before anything (a test harness, another library) replaces
 # the module attribute: it is the class daf_drf.asgi.ASGIHandler inherits from.
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
+from django.core.handlers.base import reset_urlconf
+from django.db import close_old_connections, reset_queries
+from django.http.response import HttpResponseBase
 
-__all__ = ["HANDLE_TASKGROUP", "HANDLE_TASKS", "fingerprint", "relied_on", "verify"]
+__all__ = [
+    "HANDLE_TASKGROUP",
+    "HANDLE_TASKS",
+    "RECEIVERS",
+    "fingerprint",
+    "problems",
+    "relied_on",
+    "verify",
+]
+
+#: A receiver of Django's request signals: called as `receiver(signal=..., sender=..., **named)`.
+Receiver = Callable[..., object]
+
+# Django's own receivers of `request_started` / `request_finished`, by dotted name. Read from
+# their source (and fingerprinted below): they act only on database connections of the calling
+# thread (thread-critical) and on context-local caches and urlconf.
+RECEIVERS: dict[str, Receiver] = {
+    "django.db.reset_queries": reset_queries,
+    "django.db.close_old_connections": close_old_connections,
+    "django.core.cache.close_caches": close_caches,
+    "django.core.handlers.base.reset_urlconf": reset_urlconf,
+}
 
 # The two shapes of `ASGIHandler.handle()`: 5.2 and 6.0 race two tasks with `asyncio.wait`;
 # 6.1 uses an `asyncio.TaskGroup` and `closing(body_file)`.
@@ -46,7 +75,7 @@ def fingerprint_source(source: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
 
-def fingerprint(func: Callable[..., Any]) -> str:
+def fingerprint(func: Callable[..., object]) -> str:
     """Fingerprint of a function's source, as read by `inspect.getsource`."""
     try:
         return fingerprint_source(inspect.getsource(func))
@@ -55,26 +84,18 @@ def fingerprint(func: Callable[..., Any]) -> str:
         return "source-unavailable"
 
 
-def relied_on() -> dict[str, Callable[..., Any]]:
+def relied_on() -> dict[str, Callable[..., object]]:
     """The Django functions whose bodies the fast path was written against, by dotted name."""
-    from django.core.cache import close_caches
-    from django.core.handlers.base import reset_urlconf
-    from django.db import close_old_connections, reset_queries
-    from django.http.response import HttpResponseBase
-
     return {
         "django.core.handlers.asgi.ASGIHandler.__call__": DjangoASGIHandler.__call__,
         "django.core.handlers.asgi.ASGIHandler.handle": DjangoASGIHandler.handle,
         "django.http.response.HttpResponseBase.close": HttpResponseBase.close,
-        "django.db.close_old_connections": close_old_connections,
-        "django.db.reset_queries": reset_queries,
-        "django.core.cache.close_caches": close_caches,
-        "django.core.handlers.base.reset_urlconf": reset_urlconf,
+        **RECEIVERS,
     }
 
 
 # Fingerprints read from Django 5.2.19, 6.0.10 and 6.1.3. Print the installed ones with
-# `python -c "from daf_drf._asgi_compat import current; print(current())"`.
+# `python -c "from daf_drf.asgi._guard import current; print(current())"`.
 _COMMON: dict[str, str] = {
     "django.core.handlers.asgi.ASGIHandler.__call__": "fa804cfa60db1df9",
     "django.http.response.HttpResponseBase.close": "eced21ebb093c1eb",

@@ -1,44 +1,36 @@
 """
-An opt-in ASGI entry that serves async endpoints without Django's per-request thread cost.
+The handler: `daf_drf.asgi.ASGIHandler` and `get_asgi_application()`, re-exported by
+`daf_drf.asgi`.
 
-Django's stock `ASGIHandler` makes every request start a thread (and, since asgiref 3.12, a
-second one to join it) only to run Django's own `request_started`/`request_finished` receivers
-and `response.close()` through `sync_to_async`. For an async view that never touches sync code
-those receivers have nothing to do on that fresh thread. This handler runs them on the event
-loop whenever that is provably the same, and takes Django's stock path otherwise.
-
-Usage, in the project's `asgi.py`:
-
-    import os
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-
-    from daf_drf.asgi import get_asgi_application
-
-    application = get_asgi_application()
-
-See `docs/deployment.md` for when not to use it, the thread pool, and measurements.
+Django's `ASGIHandler` with its three thread hops (`request_started`, `response.close()` and
+`request_finished`) decided per request: on the event loop when the inline rules hold
+(`daf_drf.asgi._rules`), through Django's stock hop otherwise, inside a copy of Django's
+`handle()` (`daf_drf.asgi._handle`) that only runs when the fingerprint guard
+(`daf_drf.asgi._guard`) found the Django code it was copied from. It lends requests that run
+sync code a thread of its pool (`daf_drf.asgi._pool`) when one is configured, and lets the
+known middleware run their hooks on the loop (`daf_drf.asgi._middleware`).
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any
+from typing import Protocol, cast
 
-import asgiref
 import django
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.core import signals
-from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers import asgi as django_asgi
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from daf_drf.asgi import _guard as _asgi_compat
-from daf_drf.asgi._handle import handle_taskgroup, handle_tasks
+from daf_drf.asgi import _guard
+from daf_drf.asgi._checks import connection_problem, pool_problem
+from daf_drf.asgi._guard import Receiver
+from daf_drf.asgi._handle import Handler, Receive, Scope, Send, handle_taskgroup, handle_tasks
 from daf_drf.asgi._pool import ThreadPool
 from daf_drf.asgi._rules import (
     RequestState,
@@ -55,7 +47,18 @@ __all__ = ["ASGIHandler", "get_asgi_application"]
 
 logger = logging.getLogger("daf_drf.asgi")
 
-_SHAPES = {_asgi_compat.HANDLE_TASKS: handle_tasks, _asgi_compat.HANDLE_TASKGROUP: handle_taskgroup}
+_HandleCopy = Callable[[Handler, Scope, Receive, Send], Awaitable[None]]
+_SHAPES: dict[str, _HandleCopy] = {
+    _guard.HANDLE_TASKS: handle_tasks,
+    _guard.HANDLE_TASKGROUP: handle_taskgroup,
+}
+
+
+class _ClosingState(Protocol):
+    """`HttpResponseBase`'s private closing state, which django-stubs does not declare."""
+
+    _resource_closers: list[Callable[[], object]]
+    _handler_class: type
 
 
 class ASGIHandler(django_asgi.ASGIHandler):
@@ -88,21 +91,26 @@ class ASGIHandler(django_asgi.ASGIHandler):
 
     `path_counts` counts which path requests took (`"inline"`, `"stock"`); each request is
     also logged at DEBUG level on the `daf_drf.asgi` logger.
+
+    The pool's threads live as long as the process; a process that embeds the entry and
+    outlives it (a test run, a server with a lifespan shutdown hook) stops them with
+    `application.pool.close()` once the server sends no more requests (see
+    `daf_drf.asgi._pool.ThreadPool.close`).
     """
 
     # Class-level defaults keep subclasses that skip `__init__` working (Django's
     # `ASGIStaticFilesHandler` wraps an application and never calls it).
     pool: ThreadPool | None = None
-    _handle: Any = None
+    _handle: _HandleCopy | None = None
     #: Class names of the middleware whose hooks run on the loop when their rule holds
     #: (`daf_drf._asgi_middleware`); empty if Django's middleware code is not the known one.
     inline_middleware: list[str] = []
 
     def __init__(self, *, thread_pool_size: int | None = None) -> None:
-        self._handle = _SHAPES[_asgi_compat.verify()]
+        self._handle = _SHAPES[_guard.verify()]
         super().__init__()
         size = daf_settings.ASGI_THREAD_POOL_SIZE if thread_pool_size is None else thread_pool_size
-        problem = _pool_problem(size) or _connection_problem(size)
+        problem = pool_problem(size) or connection_problem(size)
         if problem:
             raise ImproperlyConfigured(f"{problem[1]} ({problem[0]})")
         self.pool: ThreadPool | None = ThreadPool(size) if size else None
@@ -113,12 +121,12 @@ class ASGIHandler(django_asgi.ASGIHandler):
         super().load_middleware(is_async=is_async)
         # Imported here: it imports Django's middleware and session models, which need
         # settings and the app registry (this module may be imported before either).
-        from daf_drf.asgi import _middleware as _asgi_middleware
+        from daf_drf.asgi import _middleware
 
-        if is_async and _asgi_middleware.verified():
-            self.inline_middleware = _asgi_middleware.install(self)
+        if is_async and _middleware.verified():
+            self.inline_middleware = _middleware.install(self)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(
                 "Django can only handle ASGI/HTTP connections, not {}.".format(scope["type"])
@@ -151,11 +159,11 @@ class ASGIHandler(django_asgi.ASGIHandler):
     async def _handle_pooled(
         self,
         pool: ThreadPool,
-        context: Any,
+        context: ThreadSensitiveContext,
         state: RequestState,
-        scope: Any,
-        receive: Any,
-        send: Any,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
     ) -> None:
         # The request's context gets a pooled lease where asgiref keeps each context's
         # executor, so its thread-sensitive calls go to one pooled thread. The lease leaves
@@ -172,15 +180,15 @@ class ASGIHandler(django_asgi.ASGIHandler):
                 del registry[context]
             lease.release()
 
-    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         handle = self._handle
         if handle is None:
-            handle = self._handle = _SHAPES[_asgi_compat.verify()]
+            handle = self._handle = _SHAPES[_guard.verify()]
         await handle(self, scope, receive, send)
 
     # --- the three hops of Django's handle() -------------------------------------------------
 
-    async def astart_request(self, scope: Any) -> None:
+    async def astart_request(self, scope: Scope) -> None:
         """Send `request_started`: inline when provably equivalent, else `Signal.asend`."""
         state = current_state.get(None)
         receivers = inline_receivers(signals.request_started, self.__class__)
@@ -192,7 +200,9 @@ class ASGIHandler(django_asgi.ASGIHandler):
             return
         await signals.request_started.asend(sender=self.__class__, scope=scope)
 
-    async def aclose_response(self, response: HttpResponseBase, request: Any) -> None:
+    async def aclose_response(
+        self, response: HttpResponseBase, request: HttpRequest | None
+    ) -> None:
         """`response.close()`: inline when provably equivalent, else in the request's thread."""
         state = current_state.get(None)
         receivers = self._inline_close_receivers(response, request, state)
@@ -201,12 +211,13 @@ class ASGIHandler(django_asgi.ASGIHandler):
             return
         # `HttpResponseBase.close()`, statement for statement (fingerprinted), with the
         # connection receivers left out as on a fresh thread (see `send_inline`).
-        for closer in response._resource_closers:  # type: ignore[attr-defined]
+        closing = cast(_ClosingState, response)
+        for closer in closing._resource_closers:
             with suppress(Exception):  # as Django does
                 closer()
-        response._resource_closers.clear()  # type: ignore[attr-defined]
+        closing._resource_closers.clear()
         response.closed = True
-        send_inline(signals.request_finished, receivers, response._handler_class)  # type: ignore[attr-defined]
+        send_inline(signals.request_finished, receivers, closing._handler_class)
         if state is not None:
             state.finish = "inline"
 
@@ -222,12 +233,13 @@ class ASGIHandler(django_asgi.ASGIHandler):
         await signals.request_finished.asend(sender=self.__class__)
 
     def _inline_close_receivers(
-        self, response: HttpResponseBase, request: Any, state: RequestState | None
-    ) -> list[Any] | None:
+        self, response: HttpResponseBase, request: HttpRequest | None, state: RequestState | None
+    ) -> list[Receiver] | None:
         """`request_finished`'s receivers if `response.close()` may run inline, else `None`."""
         if response.streaming or type(response).close is not HttpResponseBase.close:
             return None
-        for closer in response._resource_closers:  # type: ignore[attr-defined]
+        closing = cast(_ClosingState, response)
+        for closer in closing._resource_closers:
             # Django adds `request.close`; anything else (a file) may block or need a thread,
             # unless it is marked with `daf_drf.hooks.inline_safe` (pure, loop-safe).
             if request is not None and closer == request.close:
@@ -239,60 +251,11 @@ class ASGIHandler(django_asgi.ASGIHandler):
                 return None
             if getattr(request, "_files", None):
                 return None
-        sender = response._handler_class  # type: ignore[attr-defined]
+        sender = closing._handler_class
         receivers = inline_receivers(signals.request_finished, sender)
         if receivers is None or thread_bound(state) or not loop_thread_clean():
             return None
         return receivers
-
-
-def _pool_problem(size: Any) -> tuple[str, str] | None:
-    """(check id, message) if the thread pool setting cannot work, else `None`."""
-    if size is None or size == 0:
-        return None
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        return "daf_drf.E051", (
-            f'DAF_DRF["ASGI_THREAD_POOL_SIZE"] is {size!r}; expected None, 0 (no pool) or a '
-            "positive int."
-        )
-    registry = getattr(SyncToAsync, "context_to_thread_executor", None)
-    if not isinstance(registry, weakref.WeakKeyDictionary):
-        return "daf_drf.E052", (
-            f"asgiref {asgiref.__version__} no longer keeps a per-context executor registry "
-            "(SyncToAsync.context_to_thread_executor), which daf_drf.asgi's thread pool uses."
-        )
-    return None
-
-
-_E053_HINT = (
-    'Set DAF_DRF["ASGI_THREAD_POOL_SIZE"] (persistent connections are then one per pooled '
-    "thread and alias, reused by later requests), or CONN_MAX_AGE = 0 (on PostgreSQL with "
-    'OPTIONS={"pool": {...}} to reuse connections). See docs/deployment.md, "PostgreSQL".'
-)
-
-
-def _connection_problem(size: Any) -> tuple[str, str] | None:
-    """
-    (check id, message) when the entry has no thread pool and a database keeps persistent
-    connections: every request that runs sync code gets a fresh thread, whose connection
-    no later request reuses and nothing closes until the process exits. Under load that
-    exhausts the database's connection slots (measured: 96 of 100 in 1,100 requests, 301
-    errors), so the entry refuses to start instead.
-    """
-    if size:
-        return None
-    from django.db import connections
-
-    for alias, database in connections.settings.items():
-        max_age = database.get("CONN_MAX_AGE", 0)
-        if max_age is None or (isinstance(max_age, int | float) and max_age > 0):
-            return "daf_drf.E053", (
-                f"daf_drf.asgi has no thread pool and DATABASES[{alias!r}] sets "
-                f"CONN_MAX_AGE = {max_age!r}: each request that runs sync code would leave a "
-                "persistent connection on a thread that is never reused, until the database "
-                f"refuses new connections. {_E053_HINT}"
-            )
-    return None
 
 
 def get_asgi_application(
@@ -310,7 +273,7 @@ def get_asgi_application(
     connections (`CONN_MAX_AGE` > 0 or `None`: `daf_drf.E053`).
     """
     django.setup(set_prefix=False)
-    variant, issues = _asgi_compat.problems()
+    variant, issues = _guard.problems()
     if issues or variant is None:
         logger.error(
             "daf_drf.asgi: %s. Serving with Django's stock ASGIHandler until daf_drf "
@@ -319,42 +282,3 @@ def get_asgi_application(
         )
         return django_asgi.ASGIHandler()
     return ASGIHandler(thread_pool_size=thread_pool_size)
-
-
-@register()
-def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """
-    daf_drf.W050, E051, E052, E053: the entry can run on this Django and asgiref, as
-    configured, without leaking database connections.
-    """
-    messages: list[CheckMessage] = []
-    _variant, issues = _asgi_compat.problems()
-    for issue in issues:
-        messages.append(
-            Warning(
-                issue,
-                hint="daf_drf.asgi.get_asgi_application() serves with Django's stock "
-                "ASGIHandler on this Django version: correct, without the inline fast path.",
-                id="daf_drf.W050",
-            )
-        )
-    size = daf_settings.ASGI_THREAD_POOL_SIZE
-    problem = _pool_problem(size)
-    if problem:
-        messages.append(Error(problem[1], id=problem[0]))
-    problem = _connection_problem(size)
-    if problem:
-        messages.append(Error(problem[1], id=problem[0]))
-    from daf_drf.asgi import _middleware as _asgi_middleware
-
-    if not issues and not _asgi_middleware.verified():
-        messages.append(
-            Warning(
-                f"Django {django.get_version()} changed middleware code daf_drf.asgi reads "
-                "before it runs Django's own middleware hooks on the event loop.",
-                hint="daf_drf.asgi runs every middleware hook in Django's thread hop on this "
-                "Django version: correct, slower.",
-                id="daf_drf.W053",
-            )
-        )
-    return messages

@@ -1,5 +1,6 @@
 """
-When `daf_drf.asgi.ASGIHandler` may run a step of Django's request cycle on the event loop.
+The inline rules: when `daf_drf.asgi.ASGIHandler` may run a step of Django's request cycle
+(a request signal, `response.close()`) on the event loop instead of in a thread hop.
 
 The rules, each read from Django's and asgiref's source:
 
@@ -17,14 +18,14 @@ The rules, each read from Django's and asgiref's source:
 from __future__ import annotations
 
 import contextvars
-from typing import Any
+from collections.abc import Mapping
 
 from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext
 from django.core import signals
-from django.core.cache import close_caches
-from django.core.handlers.base import reset_urlconf
 from django.db import close_old_connections, connections, reset_queries
+from django.dispatch import Signal
 
+from daf_drf.asgi._guard import RECEIVERS, Receiver
 from daf_drf.asgi._pool import Lease
 
 __all__ = [
@@ -38,11 +39,10 @@ __all__ = [
     "thread_bound",
 ]
 
-# Django's own receivers of `request_started` / `request_finished`. Read from their source (and
-# fingerprinted by `_asgi_compat`): they act only on database connections of the calling
-# thread (thread-critical) and on context-local caches and urlconf. On a thread that holds no
-# connection, running them on the loop is exactly what the stock path does on a fresh thread.
-DJANGO_RECEIVERS = frozenset({reset_queries, close_old_connections, close_caches, reset_urlconf})
+# Django's own receivers of `request_started` / `request_finished` (the guard's one list,
+# fingerprinted there). On a thread that holds no connection, running them on the loop is
+# exactly what the stock path does on a fresh thread.
+DJANGO_RECEIVERS: frozenset[Receiver] = frozenset(RECEIVERS.values())
 
 
 class RequestState:
@@ -53,8 +53,8 @@ class RequestState:
     def __init__(self, sender: type) -> None:
         self.sender = sender
         self.lease: Lease | None = None
-        self.pending_start: list[Any] = []
-        self.scope: Any = None
+        self.pending_start: list[Receiver] = []
+        self.scope: Mapping[str, object] | None = None
         self.start = "stock"
         self.finish = "stock"
         # Called from sync code (`async_to_sync`): that caller's thread serves the request.
@@ -74,20 +74,22 @@ current_state: contextvars.ContextVar[RequestState] = contextvars.ContextVar("da
 # (signal id, sender) -> (receiver keys it was computed for, verdict). A verdict that allows
 # the inline path names only Django's own functions, which live as long as the process, so
 # their ids cannot be reused by another receiver while the entry is valid.
-_verdicts: dict[tuple[int, Any], tuple[tuple[Any, ...], list[Any] | None]] = {}
+_verdicts: dict[tuple[int, type], tuple[tuple[object, ...], list[Receiver] | None]] = {}
 
 
-def inline_receivers(signal: Any, sender: Any) -> list[Any] | None:
+def inline_receivers(signal: Signal, sender: type) -> list[Receiver] | None:
     """The signal's receivers if all are Django's own sync ones, else `None`."""
     receivers = signal.receivers
     if not receivers:
         return []
     keys = tuple(entry[0] for entry in receivers)
     cached = _verdicts.get((id(signal), sender))
-    if cached is not None and cached[0] == keys and not signal._dead_receivers:
+    # `Signal._dead_receivers` is private (untyped): set when a weak receiver was collected.
+    dead = signal._dead_receivers  # type: ignore[attr-defined]
+    if cached is not None and cached[0] == keys and not dead:
         return cached[1]
     sync_receivers, async_receivers = signal._live_receivers(sender)
-    verdict: list[Any] | None = list(sync_receivers)
+    verdict: list[Receiver] | None = list(sync_receivers)
     if async_receivers or any(r not in DJANGO_RECEIVERS for r in sync_receivers):
         verdict = None
     _verdicts[(id(signal), sender)] = (keys, verdict)
@@ -132,10 +134,10 @@ def loop_thread_clean() -> bool:
 
 # On the stock path these run on a thread that holds no connection, where they touch nothing;
 # the inline path runs only when the loop thread holds none either, so they are skipped.
-_CONNECTION_RECEIVERS = frozenset({reset_queries, close_old_connections})
+_CONNECTION_RECEIVERS: frozenset[Receiver] = frozenset({reset_queries, close_old_connections})
 
 
-def send_inline(signal: Any, receivers: list[Any], sender: Any, **named: Any) -> None:
+def send_inline(signal: Signal, receivers: list[Receiver], sender: type, **named: object) -> None:
     """Call Django's own receivers as `Signal.send` would, minus the no-op connection ones."""
     for receiver in receivers:
         if receiver not in _CONNECTION_RECEIVERS:
