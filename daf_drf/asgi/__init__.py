@@ -24,7 +24,9 @@ The package's modules, each with one responsibility (dependencies point down the
 - `_handler`: `ASGIHandler` and `get_asgi_application()`, the public names;
 - `_checks`: the entry's system checks (W050, E051, E052, E053, W053) and the problems the
   handler refuses to start with;
-- `_middleware`: the rules that run Django's own middleware hooks on the loop;
+- `_middleware`: runs Django's own middleware hooks on the loop where their rule holds, once
+  it has checked the fingerprints of the code the rules were read from;
+- `_middleware_rules`: the rule for each hook of Django's standard middleware;
 - `_rules`: the rules that run Django's request signals and `response.close()` on the loop;
 - `_handle`: copies of Django's `ASGIHandler.handle()`, one per shape;
 - `_pool`: the bounded thread pool lent to requests that run sync code;

@@ -105,6 +105,9 @@ class ASGIHandler(django_asgi.ASGIHandler):
     #: Class names of the middleware whose hooks run on the loop when their rule holds
     #: (`daf_drf._asgi_middleware`); empty if Django's middleware code is not the known one.
     inline_middleware: list[str] = []
+    # Set by Django's `BaseHandler.load_middleware` (django-stubs does not declare them).
+    _middleware_chain: Callable[[HttpRequest], object] | None
+    _view_middleware: list[Callable[..., object]]
 
     def __init__(self, *, thread_pool_size: int | None = None) -> None:
         self._handle = _SHAPES[_guard.verify()]

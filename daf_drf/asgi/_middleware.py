@@ -9,165 +9,61 @@ connection and no thread-local state, and `sync_to_async` copies context variabl
 running them inline on the loop has the same effect.
 
 `install(handler)` walks the handler's middleware chain after Django built it and, for each
-instance whose *exact* class is one of Django's own listed below, swaps in a call that runs
-each hook inline when the rule for that hook holds for this request, and through Django's
-own hop otherwise. Every rule is read from the hook's source, and that source is
-fingerprinted (`_asgi_compat`): if Django changes any of it, nothing is swapped. A subclass,
-a third-party middleware, or a hook whose rule does not hold keeps Django's behaviour.
-
-| middleware | hook | inline when |
-|---|---|---|
-| SecurityMiddleware | process_request, process_response | always (headers, settings) |
-| CommonMiddleware | process_request, process_response | always (headers, URL resolving) |
-| XFrameOptionsMiddleware | process_response | always (a header) |
-| AuthenticationMiddleware | process_request | always (the user is lazy: no query) |
-| SessionMiddleware | process_request | Django's session engine (the store is lazy) |
-| SessionMiddleware | process_response | not modified, SESSION_SAVE_EVERY_REQUEST off (no save) |
-| CsrfViewMiddleware | process_request, process_response | CSRF_USE_SESSIONS is off (cookie only) |
-| CsrfViewMiddleware | process_view | an early accept (done, exempt, safe method, checks off) |
-| MessageMiddleware | process_request | Django's message storage (lazy) |
-| MessageMiddleware | process_response | nothing was read or added (no store) |
+instance whose *exact* class is one of Django's own listed in `RULES`
+(`daf_drf.asgi._middleware_rules`, one rule per hook), swaps in a call that runs each hook
+inline when the rule for that hook holds for this request, and through Django's own hop
+otherwise. Every rule is read from the hook's source, and this module keeps that source's
+fingerprints (`KNOWN`, hashed by `daf_drf.asgi._guard.fingerprint`): if Django changes any of
+it, that class is not swapped, and if the shared code changed, nothing is (`verified()`,
+`daf_drf.W053`). A subclass, a third-party middleware, or a hook whose rule does not hold
+keeps Django's behaviour.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Protocol, cast
 
 from asgiref.sync import SyncToAsync, sync_to_async
-from django.conf import settings
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
-__all__ = ["install", "relied_on", "verified"]
+from daf_drf.asgi._guard import fingerprint
+from daf_drf.asgi._middleware_rules import RULES, Rule, never, path_of
 
-Rule = Callable[..., bool]
+__all__ = ["KNOWN", "RULES", "MiddlewareChain", "install", "relied_on", "verified"]
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Django's session engines whose `SessionStore(key)` only stores the key (loading is lazy)
-# and whose `is_empty()` never loads. The file engine is left out (its constructor checks a
-# directory on disk).
-_SESSION_ENGINES = frozenset(
-    {
-        "django.contrib.sessions.backends.db",
-        "django.contrib.sessions.backends.cache",
-        "django.contrib.sessions.backends.cached_db",
-        "django.contrib.sessions.backends.signed_cookies",
-    }
-)
-# Django's message storages: their constructors keep the request and a signer.
-_MESSAGE_STORAGES = frozenset(
-    {
-        "django.contrib.messages.storage.fallback.FallbackStorage",
-        "django.contrib.messages.storage.cookie.CookieStorage",
-        "django.contrib.messages.storage.session.SessionStorage",
-    }
-)
+AsyncHandler = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
 
-def _path(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
+class _AsyncMiddleware(Protocol):
+    """A `MiddlewareMixin` instance in async mode: `get_response` is a coroutine function."""
+
+    get_response: AsyncHandler
+    async_mode: bool
+    __acall__: AsyncHandler
 
 
-def _known_store(cls: type) -> bool:
-    return cls.__module__ in _SESSION_ENGINES and cls.__qualname__ == "SessionStore"
+class MiddlewareChain(Protocol):
+    """The handler's middleware as Django's `BaseHandler.load_middleware` leaves them."""
+
+    _middleware_chain: Callable[[HttpRequest], object] | None
+    _view_middleware: list[Callable[..., object]]
 
 
-def _always(mw: Any, request: Any, *args: Any) -> bool:
-    return True
-
-
-def _never(mw: Any, request: Any, *args: Any) -> bool:
-    return False
-
-
-def _session_store_known(mw: Any, request: Any) -> bool:
-    return _known_store(mw.SessionStore)
-
-
-def _session_not_saved(mw: Any, request: Any, response: Any) -> bool:
-    # `process_response` saves (a query) only if `(modified or SESSION_SAVE_EVERY_REQUEST)
-    # and not empty`; otherwise it reads flags and sets cookies and headers.
-    session = getattr(request, "session", None)
-    if session is None:
-        return True
-    if not _known_store(type(session)):
-        return False
-    return not session.modified and not settings.SESSION_SAVE_EVERY_REQUEST
-
-
-def _csrf_cookie_only(mw: Any, request: Any, *args: Any) -> bool:
-    # With CSRF_USE_SESSIONS the secret lives in the session (a query to load it).
-    return not settings.CSRF_USE_SESSIONS
-
-
-def _csrf_early_accept(
-    mw: Any, request: Any, callback: Any, callback_args: Any, callback_kwargs: Any
-) -> bool:
-    # The branches of `process_view` that return before reading the body or the session
-    # (`_accept` only sets a flag). Anything else (a form POST) runs in Django's hop.
-    return bool(
-        getattr(request, "csrf_processing_done", False)
-        or getattr(callback, "csrf_exempt", False)
-        or request.method in _SAFE_METHODS
-        or getattr(request, "_dont_enforce_csrf_checks", False)
-    )
-
-
-def _message_storage_known(mw: Any, request: Any) -> bool:
-    return settings.MESSAGE_STORAGE in _MESSAGE_STORAGES
-
-
-def _messages_untouched(mw: Any, request: Any, response: Any) -> bool:
-    # `update()` stores (and may load the session) only if messages were read or added.
-    storage = getattr(request, "_messages", None)
-    if storage is None:
-        return True
-    if _path(type(storage)) not in _MESSAGE_STORAGES:
-        return False
-    return not storage.used and not storage.added_new
-
-
-# Django's class (by dotted path) -> {hook: rule}. A class not listed keeps Django's hops.
-RULES: dict[str, dict[str, Rule]] = {
-    "django.middleware.security.SecurityMiddleware": {
-        "process_request": _always,
-        "process_response": _always,
-    },
-    "django.contrib.sessions.middleware.SessionMiddleware": {
-        "process_request": _session_store_known,
-        "process_response": _session_not_saved,
-    },
-    "django.middleware.common.CommonMiddleware": {
-        "process_request": _always,
-        "process_response": _always,
-    },
-    "django.middleware.csrf.CsrfViewMiddleware": {
-        "process_request": _csrf_cookie_only,
-        "process_view": _csrf_early_accept,
-        "process_response": _csrf_cookie_only,
-    },
-    "django.contrib.auth.middleware.AuthenticationMiddleware": {"process_request": _always},
-    "django.contrib.messages.middleware.MessageMiddleware": {
-        "process_request": _message_storage_known,
-        "process_response": _messages_untouched,
-    },
-    "django.middleware.clickjacking.XFrameOptionsMiddleware": {"process_response": _always},
-}
-
-
-def _shared() -> dict[str, Callable[..., Any]]:
+def _shared() -> dict[str, Callable[..., object]]:
     from django.core.handlers.base import BaseHandler
     from django.core.handlers.exception import convert_exception_to_response
 
     return {
         "django.utils.deprecation.MiddlewareMixin.__init__": MiddlewareMixin.__init__,
         "django.utils.deprecation.MiddlewareMixin.__call__": MiddlewareMixin.__call__,
-        "django.utils.deprecation.MiddlewareMixin.__acall__": (
-            MiddlewareMixin.__acall__  # type: ignore[attr-defined]
-        ),
+        "django.utils.deprecation.MiddlewareMixin.__acall__": MiddlewareMixin.__acall__,
         "django.core.handlers.base.BaseHandler.load_middleware": BaseHandler.load_middleware,
+        # Private, and not in django-stubs: read from the class's namespace.
         "django.core.handlers.base.BaseHandler._get_response_async": (
-            BaseHandler._get_response_async  # type: ignore[attr-defined]
+            vars(BaseHandler)["_get_response_async"]
         ),
         "django.core.handlers.exception.convert_exception_to_response": (
             convert_exception_to_response
@@ -175,9 +71,9 @@ def _shared() -> dict[str, Callable[..., Any]]:
     }
 
 
-def _helpers(path: str) -> dict[str, Callable[..., Any]]:
+def _helpers(path: str) -> dict[str, Callable[..., object]]:
     """Functions besides the hooks that a class's rules were read from (imported lazily)."""
-    found: dict[str, Callable[..., Any]] = {}
+    found: dict[str, Callable[..., object]] = {}
     if path.endswith("SessionMiddleware"):
         from django.contrib.sessions.backends import cache, cached_db, db, signed_cookies
 
@@ -202,21 +98,21 @@ def _helpers(path: str) -> dict[str, Callable[..., Any]]:
             fallback.FallbackStorage,
             session.SessionStorage,
         ):
-            found[f"{_path(cls)}.__init__"] = vars(cls)["__init__"]
+            found[f"{path_of(cls)}.__init__"] = vars(cls)["__init__"]
     return found
 
 
-def relied_on(cls: type | None = None) -> dict[str, Callable[..., Any]]:
+def relied_on(cls: type | None = None) -> dict[str, Callable[..., object]]:
     """The Django functions the rules for `cls` (else the shared code) were read from."""
     if cls is None:
         return _shared()
-    path = _path(cls)
+    path = path_of(cls)
     found = {f"{path}.{name}": getattr(cls, name) for name in RULES[path]}
     found.update(_helpers(path))
     return found
 
 
-# Fingerprints (`_asgi_compat.fingerprint`) of the code the rules were read from, each with
+# Fingerprints (`daf_drf.asgi._guard.fingerprint`) of the code the rules were read from, each with
 # the set of versions accepted (read from Django 5.2.19, 6.0.10 and 6.1.3: 6.x reflowed
 # docstrings and CommonMiddleware assigns its redirect before returning it, the same
 # behaviour). A class whose code is not in this
@@ -271,12 +167,10 @@ KNOWN: dict[str, frozenset[str] | set[str]] = {
 
 def current(cls: type | None = None) -> dict[str, str]:
     """Fingerprints of the installed Django's relied-on functions (for `cls`, or shared)."""
-    from daf_drf.asgi._guard import fingerprint
-
     return {name: fingerprint(func) for name, func in relied_on(cls).items()}
 
 
-_verdicts: dict[Any, bool] = {}
+_verdicts: dict[type | None, bool] = {}
 
 
 def verified(cls: type | None = None) -> bool:
@@ -290,14 +184,18 @@ def verified(cls: type | None = None) -> bool:
     return verdict
 
 
-def _inline_acall(mw: Any, hooks: dict[str, Rule]) -> Callable[[Any], Any]:
+def _inline_acall(mw: _AsyncMiddleware, hooks: dict[str, Rule]) -> AsyncHandler:
     """`MiddlewareMixin.__acall__`, statement for statement, with each hook inline when safe."""
-    process_request: Callable[..., Any] | None = getattr(mw, "process_request", None)
-    process_response: Callable[..., Any] | None = getattr(mw, "process_response", None)
-    request_rule: Rule = hooks.get("process_request", _never)
-    response_rule: Rule = hooks.get("process_response", _never)
+    process_request: Callable[[HttpRequest], HttpResponseBase | None] | None = getattr(
+        mw, "process_request", None
+    )
+    process_response: Callable[[HttpRequest, HttpResponseBase], HttpResponseBase] | None = getattr(
+        mw, "process_response", None
+    )
+    request_rule: Rule = hooks.get("process_request", never)
+    response_rule: Rule = hooks.get("process_response", never)
 
-    async def acall(request: Any) -> Any:
+    async def acall(request: HttpRequest) -> HttpResponseBase:
         response = None
         if process_request is not None:
             if request_rule(mw, request):
@@ -310,18 +208,34 @@ def _inline_acall(mw: Any, hooks: dict[str, Rule]) -> Callable[[Any], Any]:
             if response_rule(mw, request, response):
                 response = process_response(request, response)
             else:
-                hop = sync_to_async(process_response, thread_sensitive=True)
-                response = await hop(request, response)
+                hop_response = sync_to_async(process_response, thread_sensitive=True)
+                response = await hop_response(request, response)
         return response
 
     return acall
 
 
-def _inline_process_view(mw: Any, adapted: Any, rule: Rule) -> Callable[..., Any]:
-    """A `process_view` entry of `_view_middleware`: inline when `rule` holds, else Django's."""
-    process_view = mw.process_view
+# An entry of `BaseHandler._view_middleware` in async mode: `process_view`, awaitable.
+ViewHook = Callable[
+    [HttpRequest, Callable[..., object], tuple[object, ...], dict[str, object]],
+    Awaitable[HttpResponseBase | None],
+]
 
-    async def view_hook(request: Any, callback: Any, args: Any, kwargs: Any) -> Any:
+
+def _inline_process_view(
+    mw: MiddlewareMixin,
+    process_view: Callable[..., HttpResponseBase | None],
+    adapted: ViewHook,
+    rule: Rule,
+) -> ViewHook:
+    """A `process_view` entry of `_view_middleware`: inline when `rule` holds, else Django's."""
+
+    async def view_hook(
+        request: HttpRequest,
+        callback: Callable[..., object],
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+    ) -> HttpResponseBase | None:
         if rule(mw, request, callback, args, kwargs):
             return process_view(request, callback, args, kwargs)
         return await adapted(request, callback, args, kwargs)
@@ -329,7 +243,7 @@ def _inline_process_view(mw: Any, adapted: Any, rule: Rule) -> Callable[..., Any
     return view_hook
 
 
-def _chain_instances(chain: Any) -> list[Any]:
+def _chain_instances(chain: object) -> list[MiddlewareMixin]:
     """The middleware instances of an async chain, outermost first, as far as it can be read."""
     found = []
     handler = chain
@@ -342,7 +256,7 @@ def _chain_instances(chain: Any) -> list[Any]:
     return found
 
 
-def install(handler: Any) -> list[str]:
+def install(handler: MiddlewareChain) -> list[str]:
     """
     Let the known middleware of `handler`'s async chain run their hooks on the loop.
 
@@ -353,23 +267,26 @@ def install(handler: Any) -> list[str]:
     applied = []
     for mw in _chain_instances(handler._middleware_chain):
         cls = type(mw)
-        hooks = RULES.get(_path(cls))
+        hooks = RULES.get(path_of(cls))
         # Only Django's exact class, in async mode, with the code the rules were read from.
         if hooks is None or not mw.async_mode or not verified(cls):
             continue
+        # In async mode Django made `get_response` a coroutine function (`_async_check`).
+        async_mw = cast(_AsyncMiddleware, mw)
         # `MiddlewareMixin.__call__` returns `self.__acall__(request)`, a plain lookup: an
         # instance attribute of that name replaces it for this instance only.
-        mw.__acall__ = _inline_acall(mw, hooks)
+        async_mw.__acall__ = _inline_acall(async_mw, hooks)
         applied.append(cls.__name__)
         view_rule = hooks.get("process_view")
         if view_rule is None:
             continue
         for index, adapted in enumerate(handler._view_middleware):
-            bound = getattr(adapted, "func", None)
-            if (
-                isinstance(adapted, SyncToAsync)
-                and getattr(bound, "__self__", None) is mw
-                and getattr(bound, "__func__", None) is getattr(cls, "process_view", None)
-            ):
-                handler._view_middleware[index] = _inline_process_view(mw, adapted, view_rule)
+            if not isinstance(adapted, SyncToAsync):
+                continue
+            bound = adapted.func
+            own = getattr(bound, "__self__", None) is mw
+            if own and getattr(bound, "__func__", None) is getattr(cls, "process_view", None):
+                # `bound` is `mw.process_view`, the method Django adapted.
+                inline = _inline_process_view(mw, bound, adapted, view_rule)
+                handler._view_middleware[index] = inline
     return applied
