@@ -4,9 +4,9 @@ The middleware rules: when a hook of Django's standard middleware may run on the
 Each rule below is read from the hook's source: the hook touches no database connection and
 no thread-local state when it holds, so running it on the loop has the effect of Django's
 thread hop. That source is fingerprinted (`daf_drf.asgi._middleware`): a rule is used only
-while Django's code is the one it was read from. `RULES` maps Django's exact class (by dotted path) to a rule per hook; a rule is called
-with the middleware instance and the hook's own arguments and says whether the hook may run
-inline for this request.
+while Django's code is the one it was read from. `RULES` maps Django's exact class (by
+dotted path) to a rule per hook; a rule is called with the middleware instance and the
+hook's own arguments and says whether the hook may run inline for this request.
 
 | middleware | hook | inline when |
 |---|---|---|
