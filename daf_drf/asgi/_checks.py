@@ -26,7 +26,7 @@ from asgiref.sync import SyncToAsync
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from daf_drf.asgi import _guard
+from daf_drf.asgi._guard import problems
 from daf_drf.settings import daf_settings
 
 __all__ = ["E053_HINT", "check_asgi", "connection_problem", "pool_problem"]
@@ -90,7 +90,7 @@ def check_asgi(
     configured, without leaking database connections.
     """
     messages: list[CheckMessage] = []
-    _variant, issues = _guard.problems()
+    _variant, issues = problems()
     for issue in issues:
         messages.append(
             Warning(
@@ -109,9 +109,9 @@ def check_asgi(
         messages.append(Error(problem[1], id=problem[0]))
     # Imported here: it imports Django's middleware and session models, which need the app
     # registry (this module is imported with `daf_drf.asgi`, possibly before it is ready).
-    from daf_drf.asgi import _middleware
+    from daf_drf.asgi._middleware import verified
 
-    if not issues and not _middleware.verified():
+    if not issues and not verified():
         messages.append(
             Warning(
                 f"Django {django.get_version()} changed middleware code daf_drf.asgi reads "

@@ -27,9 +27,8 @@ from django.core.handlers import asgi as django_asgi
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from daf_drf.asgi import _guard
 from daf_drf.asgi._checks import connection_problem, pool_problem
-from daf_drf.asgi._guard import Receiver
+from daf_drf.asgi._guard import HANDLE_TASKGROUP, HANDLE_TASKS, Receiver, problems, verify
 from daf_drf.asgi._handle import Handler, Receive, Scope, Send, handle_taskgroup, handle_tasks
 from daf_drf.asgi._pool import ThreadPool
 from daf_drf.asgi._rules import (
@@ -49,8 +48,8 @@ logger = logging.getLogger("daf_drf.asgi")
 
 _HandleCopy = Callable[[Handler, Scope, Receive, Send], Awaitable[None]]
 _SHAPES: dict[str, _HandleCopy] = {
-    _guard.HANDLE_TASKS: handle_tasks,
-    _guard.HANDLE_TASKGROUP: handle_taskgroup,
+    HANDLE_TASKS: handle_tasks,
+    HANDLE_TASKGROUP: handle_taskgroup,
 }
 
 
@@ -110,7 +109,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
     _view_middleware: list[Callable[..., object]]
 
     def __init__(self, *, thread_pool_size: int | None = None) -> None:
-        self._handle = _SHAPES[_guard.verify()]
+        self._handle = _SHAPES[verify()]
         super().__init__()
         size = daf_settings.ASGI_THREAD_POOL_SIZE if thread_pool_size is None else thread_pool_size
         problem = pool_problem(size) or connection_problem(size)
@@ -124,10 +123,10 @@ class ASGIHandler(django_asgi.ASGIHandler):
         super().load_middleware(is_async=is_async)
         # Imported here: it imports Django's middleware and session models, which need
         # settings and the app registry (this module may be imported before either).
-        from daf_drf.asgi import _middleware
+        from daf_drf.asgi._middleware import install, verified
 
-        if is_async and _middleware.verified():
-            self.inline_middleware = _middleware.install(self)
+        if is_async and verified():
+            self.inline_middleware = install(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,7 +185,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         handle = self._handle
         if handle is None:
-            handle = self._handle = _SHAPES[_guard.verify()]
+            handle = self._handle = _SHAPES[verify()]
         await handle(self, scope, receive, send)
 
     # --- the three hops of Django's handle() -------------------------------------------------
@@ -276,7 +275,7 @@ def get_asgi_application(
     connections (`CONN_MAX_AGE` > 0 or `None`: `daf_drf.E053`).
     """
     django.setup(set_prefix=False)
-    variant, issues = _guard.problems()
+    variant, issues = problems()
     if issues or variant is None:
         logger.error(
             "daf_drf.asgi: %s. Serving with Django's stock ASGIHandler until daf_drf "
