@@ -9,6 +9,7 @@ leased finish, refuses new leases, and is safe to call twice.
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -114,3 +115,20 @@ def test_close_called_from_a_worker_thread_does_not_wait_for_itself() -> None:
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert pool.close(timeout=10) is True
+
+
+def test_a_lease_given_out_before_close_still_gets_a_thread_after_it() -> None:
+    pool = ThreadPool(1)
+    first = _worker_thread(pool)
+    # Wait until the worker is back in the pool, idle: close() stops it.
+    deadline = time.monotonic() + 10
+    while not pool._idle and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert pool._idle
+    lease = pool.lease()
+    pool.close(timeout=0)
+    # The request began before the pool closed: its first sync call is still served.
+    assert lease.submit(lambda: "served").result(timeout=10) == "served"
+    lease.release()
+    assert pool.close(timeout=10) is True
+    assert not first.is_alive()

@@ -99,6 +99,8 @@ class _Worker:
         self.pool = pool
         self.queue: SimpleQueue[_Item | None] = SimpleQueue()
         self.thread = threading.Thread(target=self._run, name=f"daf_drf-asgi-{index}", daemon=True)
+        # Sent its stop item: it no longer counts against the pool's size.
+        self.stopping = False
 
     def _run(self) -> None:
         try:
@@ -138,7 +140,9 @@ class ThreadPool:
         self._all_exited = threading.Condition(self._lock)
         self._idle: list[_Worker] = []
         self._waiting: deque[Lease] = deque()
+        # Every worker thread not yet exited, and how many of them still serve (not stopping).
         self._workers: set[_Worker] = set()
+        self._serving = 0
         self._spawned = 0
         self._closed = False
 
@@ -176,7 +180,7 @@ class ThreadPool:
             if not self._closed:
                 self._closed = True
                 for worker in self._idle:
-                    worker.queue.put(None)
+                    self._stop(worker)
                 self._idle.clear()
             self._all_exited.wait_for(
                 lambda: all(w.thread is current for w in self._workers), timeout
@@ -187,13 +191,14 @@ class ThreadPool:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-            if len(self._workers) >= self.size:
+            if self._serving >= self.size:
                 self._waiting.append(lease)
                 return None
             # A lease given out before `close()` still gets its thread: the pool drains.
             self._spawned += 1
             worker = _Worker(self, self._spawned)
             self._workers.add(worker)
+            self._serving += 1
         try:
             worker.thread.start()
         except BaseException:
@@ -206,16 +211,25 @@ class ThreadPool:
         with self._lock:
             if not self._waiting:
                 if self._closed:
-                    worker.queue.put(None)
+                    self._stop(worker)
                 else:
                     self._idle.append(worker)
                 return
             lease = self._waiting.popleft()
         lease._attach(worker)
 
+    def _stop(self, worker: _Worker) -> None:
+        # Under the lock: the worker exits after what is queued on it.
+        worker.stopping = True
+        self._serving -= 1
+        worker.queue.put(None)
+
     def _exited(self, worker: _Worker) -> None:
         with self._lock:
             self._workers.discard(worker)
+            if not worker.stopping:  # its thread could not start
+                worker.stopping = True
+                self._serving -= 1
             self._all_exited.notify_all()
 
     def _forget(self, lease: Lease) -> None:
