@@ -8,12 +8,19 @@ leased finish, refuses new leases, and is safe to call twice.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
 
+from daf_drf.asgi import ASGIHandler
 from daf_drf.asgi._pool import ThreadPool
+from tests.asgi_client import request, run_on_fresh_loop
 
 
 def _worker_thread(pool: ThreadPool) -> threading.Thread:
@@ -132,3 +139,54 @@ def test_a_lease_given_out_before_close_still_gets_a_thread_after_it() -> None:
     lease.release()
     assert pool.close(timeout=10) is True
     assert not first.is_alive()
+
+
+# --- through the entry ----------------------------------------------------------------------
+
+
+SEEN: list[threading.Thread] = []
+
+
+def thread_name(request: HttpRequest) -> JsonResponse:
+    # A sync view: Django runs it in the request's thread-sensitive thread, the pooled one.
+    SEEN.append(threading.current_thread())
+    return JsonResponse({"thread": threading.current_thread().name})
+
+
+urlpatterns = [path("thread", thread_name)]
+
+
+@pytest.fixture
+def pool_urls(settings: Any) -> Iterator[None]:
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = []
+    SEEN.clear()
+    yield
+    SEEN.clear()
+
+
+def _get(handler: ASGIHandler) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        return await request(handler, "/thread")
+
+    result: dict[str, Any] = run_on_fresh_loop(go)
+    return result
+
+
+@pytest.mark.usefixtures("pool_urls")
+def test_the_entrys_pool_threads_exit_after_close_and_new_requests_are_refused() -> None:
+    handler = ASGIHandler(thread_pool_size=2)
+    pool = handler.pool
+    assert pool is not None
+    served = _get(handler)
+    assert served["status"] == 200
+    assert json.loads(served["body"])["thread"].startswith("daf_drf-asgi-")
+    [pooled] = SEEN
+    assert pooled.is_alive()
+
+    assert pool.close(timeout=10) is True
+    pooled.join(timeout=10)
+    assert not pooled.is_alive()
+    assert pool.threads == 0
+    with pytest.raises(RuntimeError, match="ThreadPool is closed"):
+        _get(handler)
