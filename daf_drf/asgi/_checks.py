@@ -27,6 +27,7 @@ from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Warning, register
 
 from daf_drf.asgi._guard import problems
+from daf_drf.asgi._middleware import verified
 from daf_drf.settings import daf_settings
 
 __all__ = ["E053_HINT", "check_asgi", "connection_problem", "pool_problem"]
@@ -107,10 +108,6 @@ def check_asgi(
     problem = connection_problem(size)
     if problem:
         messages.append(Error(problem[1], id=problem[0]))
-    # Imported here: it imports Django's middleware and session models, which need the app
-    # registry (this module is imported with `daf_drf.asgi`, possibly before it is ready).
-    from daf_drf.asgi._middleware import verified
-
     if not issues and not verified():
         messages.append(
             Warning(

@@ -30,6 +30,7 @@ from django.http.response import HttpResponseBase
 from daf_drf.asgi._checks import connection_problem, pool_problem
 from daf_drf.asgi._guard import HANDLE_TASKGROUP, HANDLE_TASKS, Receiver, problems, verify
 from daf_drf.asgi._handle import Handler, Receive, Scope, Send, handle_taskgroup, handle_tasks
+from daf_drf.asgi._middleware import install, verified
 from daf_drf.asgi._pool import ThreadPool
 from daf_drf.asgi._rules import (
     RequestState,
@@ -102,7 +103,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
     pool: ThreadPool | None = None
     _handle: _HandleCopy | None = None
     #: Class names of the middleware whose hooks run on the loop when their rule holds
-    #: (`daf_drf._asgi_middleware`); empty if Django's middleware code is not the known one.
+    #: (`daf_drf.asgi._middleware`); empty if Django's middleware code is not the known one.
     inline_middleware: list[str] = []
     # Set by Django's `BaseHandler.load_middleware` (django-stubs does not declare them).
     _middleware_chain: Callable[[HttpRequest], object] | None
@@ -121,10 +122,6 @@ class ASGIHandler(django_asgi.ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
         """Django's chain, then Django's own middleware hooks on the loop where provably same."""
         super().load_middleware(is_async=is_async)
-        # Imported here: it imports Django's middleware and session models, which need
-        # settings and the app registry (this module may be imported before either).
-        from daf_drf.asgi._middleware import install, verified
-
         if is_async and verified():
             self.inline_middleware = install(self)
 
