@@ -13,8 +13,8 @@ Guarantees:
 - A lease binds a worker on its first call and keeps it until the request ends: all of one
   request's thread-sensitive work runs on one thread, in submission order, and no other
   request's work runs on that thread while it is bound.
-- At most `size` workers ever exist. A request that needs a thread while all are bound waits
-  (its calls queue) until one is returned.
+- At most `size` workers serve requests. A request that needs a thread while all are bound
+  waits (its calls queue) until one is returned.
 - A worker goes back to the pool only after every call queued on it has finished, so a sync
   call that outlives a cancelled request still holds its thread until it returns.
 - `close()` stops the workers: the pool lends no thread to a new lease, the leases already
@@ -148,7 +148,10 @@ class ThreadPool:
 
     @property
     def threads(self) -> int:
-        """How many worker threads exist (at most `size`; 0 once closed and drained)."""
+        """
+        How many worker threads exist: at most `size` serving ones, plus, after `close()`,
+        the ones told to stop that have not exited yet; 0 once closed and drained.
+        """
         return len(self._workers)
 
     @property
