@@ -6,6 +6,12 @@ holds them together). `register_checks()` registers the functions of the table w
 `DafDrfConfig.ready()` calls it, so importing a daf_drf module registers nothing, and every
 check runs in `manage.py check` whichever modules the project imports (its asgi.py included,
 which `manage.py` never imports).
+
+To add a check: write the function in the module of its area (`def check_x(app_configs=None,
+**kwargs)`, without `@register`), add a row per id it emits to `CHECKS`, its dotted path to
+`URL_CHECKS` if it calls `daf_drf.checks.urls.routed_views()`, and a row to docs/checks.md;
+tests/test_checks_registry.py holds the three together, and a test of its own must trigger
+each new id.
 """
 
 from __future__ import annotations
