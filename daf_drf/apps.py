@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from django.apps import AppConfig
 
 
@@ -14,19 +12,8 @@ class DafDrfConfig(AppConfig):
     verbose_name = "daf_drf"
 
     def ready(self) -> None:
-        # Importing these modules registers their checks.
-        # `asgi` too: its W050/E051/E052 must be seen by `manage.py check`, which never
-        # imports the project's asgi.py.
-        from daf_drf import (  # noqa: F401
-            asgi,
-            checks,
-            generics_checks,
-            permission_checks,
-            throttling_checks,
-            transaction,
-        )
+        # Every check of `daf_drf.checks.registry.CHECKS`, the ASGI entry's included: they must
+        # be seen by `manage.py check`, which never imports the project's asgi.py.
+        from daf_drf.checks.registry import register_checks
 
-        # E060, W060, W061; without a Tasks framework (Django 5.2 and no django-tasks
-        # backport) daf_drf.tasks cannot be imported, and there is nothing to check.
-        with contextlib.suppress(ImportError):
-            from daf_drf import tasks  # noqa: F401
+        register_checks()

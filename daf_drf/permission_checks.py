@@ -1,133 +1,40 @@
 """
-System checks for async permissions and authenticators mounted on views that DRF dispatches.
-
-daf_drf views await async checks. A view still on DRF does not: DRF's `check_permissions`
-runs `if not permission.has_permission(request, self)`, and a coroutine is truthy, so an
-async permission on a DRF view never denies. These checks walk the URLconf at startup and
-report every such mount.
-
-| id | level | what |
-|---|---|---|
-| `daf_drf.E010` | error | an async permission on a view DRF checks synchronously (never denies) |
-| `daf_drf.E011` | error | an async-only authenticator on a view DRF authenticates (500s) |
-
-A sync method that returns a coroutine cannot be recognised before it runs; daf_drf views
-await it, DRF views cannot.
+Deprecated: moved to `daf_drf.checks.permissions`, with daf_drf's other system checks. Its names
+still resolve here, with a `DeprecationWarning`; this module will be removed in a later release.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Iterator
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING
 
-from django.core.checks import CheckMessage, Error, register
-from rest_framework import views as drf_views
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
-
-__all__ = ["check_async_hooks_on_drf_views", "is_async_authenticator", "is_async_permission"]
-
-
-def _is_coroutine_function(func: Any) -> bool:
-    try:
-        func = inspect.unwrap(func)
-    except ValueError:  # a `__wrapped__` cycle
-        return False
-    return inspect.iscoroutinefunction(func)
-
-
-def is_async_permission(permission: Any) -> bool:
-    """Whether DRF's sync evaluation of `permission` (a class or an operator holder) fails open."""
-    if isinstance(permission, OperandHolder):
-        return is_async_permission(permission.op1_class) or is_async_permission(
-            permission.op2_class
-        )
-    if isinstance(permission, SingleOperandHolder):
-        return is_async_permission(permission.op1_class)
-    for name in ("has_permission", "has_object_permission"):
-        method = getattr(permission, name, None)
-        if method is not None and _is_coroutine_function(method):
-            return True
-        # Only the async sibling is implemented: DRF would call the inherited default (True).
-        if getattr(permission, "a" + name, None) is not None and method is getattr(
-            BasePermission, name
-        ):
-            return True
-    return False
-
-
-def is_async_authenticator(authenticator: Any) -> bool:
-    """Whether `authenticator` (a class) has no sync `authenticate` DRF could call."""
-    method = getattr(authenticator, "authenticate", None)
-    if method is not None and _is_coroutine_function(method):
-        return True
-    return getattr(authenticator, "aauthenticate", None) is not None and (
-        method is BaseAuthentication.authenticate
+if TYPE_CHECKING:
+    from daf_drf.checks.permissions import (
+        check_async_hooks_on_drf_views as check_async_hooks_on_drf_views,
+    )
+    from daf_drf.checks.permissions import (
+        is_async_authenticator as is_async_authenticator,
+    )
+    from daf_drf.checks.permissions import (
+        is_async_permission as is_async_permission,
+    )
+else:
+    _MOVED = frozenset(
+        {
+            "check_async_hooks_on_drf_views",
+            "is_async_authenticator",
+            "is_async_permission",
+        }
     )
 
+    def __getattr__(name: str) -> object:
+        if name not in _MOVED:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        warnings.warn(
+            f"daf_drf.permission_checks.{name} is deprecated: use daf_drf.checks.permissions.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from daf_drf.checks import permissions
 
-def _walk(patterns: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for pattern in patterns:
-        nested = getattr(pattern, "url_patterns", None)
-        if nested is not None:
-            yield from _walk(nested, prefix + str(pattern.pattern))
-        else:
-            yield prefix + str(pattern.pattern), pattern.callback
-
-
-def _drf_views() -> Iterator[tuple[str, Any, dict[str, Any]]]:
-    from django.urls import get_resolver
-
-    try:
-        patterns = get_resolver().url_patterns
-    except Exception:  # Django's own URL checks report a broken URLconf.
-        return
-    for route, callback in _walk(patterns):
-        cls = getattr(callback, "cls", None)
-        if isinstance(cls, type) and issubclass(cls, drf_views.APIView):
-            yield route, cls, getattr(callback, "initkwargs", None) or {}
-
-
-@register()
-def check_async_hooks_on_drf_views(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Report async permissions and authenticators on views that DRF dispatches synchronously."""
-    messages: list[CheckMessage] = []
-    for route, cls, initkwargs in _drf_views():
-        where = f"{cls.__module__}.{cls.__qualname__} (/{route})"
-        if cls.check_permissions is drf_views.APIView.check_permissions:
-            for permission in initkwargs.get("permission_classes", cls.permission_classes):
-                if is_async_permission(permission):
-                    messages.append(
-                        Error(
-                            f"{where} is dispatched by DRF, which checks permissions "
-                            f"synchronously, but {_name(permission)} is async: DRF would "
-                            "take its coroutine as True and never deny.",
-                            hint="Make the view a daf_drf view (import APIView, generics or "
-                            "viewsets from daf_drf), or give the permission a sync method.",
-                            obj=cls,
-                            id="daf_drf.E010",
-                        )
-                    )
-        if cls.initialize_request is not drf_views.APIView.initialize_request:
-            continue  # a view that builds its own request (daf_drf, adrf) authenticates itself
-        for authenticator in initkwargs.get("authentication_classes", cls.authentication_classes):
-            if is_async_authenticator(authenticator):
-                messages.append(
-                    Error(
-                        f"{where} is dispatched by DRF, which authenticates synchronously, but "
-                        f"{_name(authenticator)} has only an async `authenticate`: every "
-                        "request it sees would fail with a 500.",
-                        hint="Make the view a daf_drf view, or give the authenticator a sync "
-                        "`authenticate` (and keep the async one as `aauthenticate`).",
-                        obj=cls,
-                        id="daf_drf.E011",
-                    )
-                )
-    return messages
-
-
-def _name(obj: Any) -> str:
-    if isinstance(obj, OperandHolder | SingleOperandHolder):
-        return "a composed permission with an async operand"
-    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', obj)}"
+        return getattr(permissions, name)

@@ -34,7 +34,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core import checks, signing
+from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.urls import NoReverseMatch, URLPattern, path
@@ -331,94 +331,3 @@ class _LocalResults:
 
 
 _local_results = _LocalResults(_LOCAL_RESULTS_SIZE)
-
-
-# --- system checks ----------------------------------------------------------------------------
-
-
-@checks.register()
-def check_fire_and_forget_limit(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """daf_drf.E060: `FIRE_AND_FORGET_LIMIT` must be a positive integer."""
-    limit = daf_settings.FIRE_AND_FORGET_LIMIT
-    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
-        return []
-    return [
-        checks.Error(
-            f'DAF_DRF["FIRE_AND_FORGET_LIMIT"] is {limit!r}; expected a positive integer.',
-            hint="It bounds how many fire_and_forget() coroutines run at once per event loop.",
-            id="daf_drf.E060",
-        )
-    ]
-
-
-def _routes_task_status(patterns: Any) -> bool:
-    """Whether the URL patterns route a `TaskStatusView` anywhere."""
-    for pattern in patterns:
-        nested = getattr(pattern, "url_patterns", None)
-        if nested is not None:
-            if _routes_task_status(nested):
-                return True
-            continue
-        callback = getattr(pattern, "callback", None)
-        view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
-        if isinstance(view_class, type) and issubclass(view_class, TaskStatusView):
-            return True
-    return False
-
-
-def _status_view_is_routed() -> bool:
-    from django.urls import get_resolver
-
-    return _routes_task_status(get_resolver().url_patterns)
-
-
-# Both checks stay silent in a project that does not route the status view: it does not use
-# the status endpoint, and `enqueue_response()` explains a missing route when it is called.
-
-
-@checks.register(checks.Tags.urls)
-def check_task_backends(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """daf_drf.W060: in production, a backend that cannot fetch results breaks the status view."""
-    if settings.DEBUG or not _status_view_is_routed():
-        return []
-    messages: list[Any] = []
-    for alias in task_backends.settings:
-        try:
-            backend = task_backends[alias]
-        except ImproperlyConfigured:
-            continue  # Django's own tasks checks report it.
-        if not getattr(backend, "supports_get_result", False):
-            messages.append(
-                checks.Warning(
-                    f"Task backend {alias!r} ({type(backend).__name__}) cannot fetch results, "
-                    "so TaskStatusView only knows tasks this process enqueued.",
-                    hint="Use the database backend (django-tasks-db) or RQ "
-                    "(django-tasks-rq) in production.",
-                    id="daf_drf.W060",
-                )
-            )
-    return messages
-
-
-@checks.register(checks.Tags.urls)
-def check_task_status_url(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """daf_drf.W061: a routed `TaskStatusView` must be named `TASK_STATUS_URL_NAME`."""
-    from django.urls import reverse as django_reverse
-
-    if not _status_view_is_routed():
-        return []
-    url_name = daf_settings.TASK_STATUS_URL_NAME
-    try:
-        django_reverse(url_name, kwargs={"task_id": "x"})
-    except NoReverseMatch:
-        return [
-            checks.Warning(
-                f'A TaskStatusView is routed, but DAF_DRF["TASK_STATUS_URL_NAME"] is '
-                f"{url_name!r}, which names no URL taking a `task_id`; enqueue_response() "
-                "cannot build its Location header.",
-                hint="Route it with `*task_status_urlpatterns()` from daf_drf.tasks, or set "
-                "TASK_STATUS_URL_NAME to the name you gave it (with its namespace).",
-                id="daf_drf.W061",
-            )
-        ]
-    return []

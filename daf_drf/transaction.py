@@ -40,8 +40,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.core.checks import CheckMessage, Warning, register
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+# Re-exported: the check lives with daf_drf's other checks, registered by the app config.
+from daf_drf.checks.transaction import check_atomic_requests
 
 __all__ = ["atomic", "check_atomic_requests", "mark_non_atomic", "request_atomic"]
 
@@ -115,22 +117,3 @@ def mark_non_atomic(view: F) -> F:
     for alias in connections.settings:
         transaction.non_atomic_requests(using=alias)(view)
     return view
-
-
-@register()
-def check_atomic_requests(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """W040: `ATOMIC_REQUESTS` does not wrap daf_drf's async views."""
-    aliases = _atomic_request_aliases()
-    if not aliases:
-        return []
-    return [
-        Warning(
-            f"ATOMIC_REQUESTS is set for database(s) {', '.join(aliases)}, but Django cannot "
-            "wrap async views in a transaction, so daf_drf views run non-atomic.",
-            hint="daf_drf's generic write pipelines (validate, save, serialize) stay atomic; "
-            "wrap other database work of async handlers with daf_drf.transaction.atomic. "
-            "See docs/transactions.md. Silence with SILENCED_SYSTEM_CHECKS = "
-            '["daf_drf.W040"] once reviewed.',
-            id="daf_drf.W040",
-        )
-    ]

@@ -17,7 +17,7 @@ from rest_framework import generics as drf_generics
 from rest_framework.renderers import JSONRenderer
 
 from daf_drf import generics
-from daf_drf.generics_checks import check_async_get_queryset
+from daf_drf.checks.generics import check_async_get_queryset
 from tests.browsable_api import AsyncQuerysetBookViewSet, BookSerializer
 from tests.models import Book
 

@@ -46,8 +46,8 @@ from rest_framework.views import APIView as DRFAPIView
 
 from daf_drf import permissions as daf_permissions
 from daf_drf.authentication import TokenAuthentication
+from daf_drf.checks.permissions import check_async_hooks_on_drf_views
 from daf_drf.hooks import inline_safe
-from daf_drf.permission_checks import check_async_hooks_on_drf_views
 from daf_drf.request import Request
 from daf_drf.views import APIView
 from tests.hops import ThreadHops

@@ -26,13 +26,15 @@ from rest_framework.response import Response
 
 import daf_drf.tasks as tasks_module
 from daf_drf._tasks_compat import TASKS_MODULE
+from daf_drf.checks.tasks import (
+    check_fire_and_forget_limit,
+    check_task_backends,
+    check_task_status_url,
+)
 from daf_drf.tasks import (
     TaskArgumentError,
     TaskStatusView,
     aenqueue,
-    check_fire_and_forget_limit,
-    check_task_backends,
-    check_task_status_url,
     fire_and_forget,
     make_status_token,
 )

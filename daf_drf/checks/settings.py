@@ -1,32 +1,29 @@
 """
-System checks with stable ids, run at startup (`manage.py check`, `runserver`, `migrate`).
-
-| id | level | what |
-|---|---|---|
-| `daf_drf.E001` | error | `DAF_DRF` is not a dict or names an unknown setting |
-| `daf_drf.E002` | error | `THROTTLE_FAILURE` is not `"open"` or `"closed"` |
-| `daf_drf.E003` | error | `EXCEPTION_HANDLER` cannot be imported |
-| `daf_drf.E005` | error | `EXCEPTION_HANDLER` is async while DRF views are routed |
-| `daf_drf.E004` | error | an `INLINE_HOOKS` entry cannot be imported |
-
-The throttling, tasks and ASGI modules add their own ids; `docs/` lists them all.
+System checks of the `DAF_DRF` setting and of DRF's `EXCEPTION_HANDLER`: `daf_drf.E001` to
+`E005` (see `daf_drf.checks.registry.CHECKS`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from collections.abc import Sequence
 
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
+from daf_drf.checks.urls import routed_views
 from daf_drf.settings import DEFAULTS
+
+__all__ = ["check_async_exception_handler", "check_exception_handler", "check_settings"]
 
 ERRORS_DOC = "See docs/settings.md in daf_drf's documentation."
 
 
-@register()
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[CheckMessage]:
     """Validate the `DAF_DRF` dict."""
     messages: list[CheckMessage] = []
     user = getattr(settings, "DAF_DRF", None)
@@ -57,7 +54,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     return messages
 
 
-def _check_inline_hooks(paths: Any) -> list[CheckMessage]:
+def _check_inline_hooks(paths: object) -> list[CheckMessage]:
     # A bad dotted path would otherwise fail every request that calls a sync hook.
     if not isinstance(paths, list | tuple):
         return [
@@ -82,8 +79,9 @@ def _check_inline_hooks(paths: Any) -> list[CheckMessage]:
     return messages
 
 
-@register()
-def check_exception_handler(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def check_exception_handler(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[CheckMessage]:
     """`REST_FRAMEWORK["EXCEPTION_HANDLER"]` must import, or every error becomes a 500."""
     from rest_framework.settings import api_settings
 
@@ -100,15 +98,12 @@ def check_exception_handler(app_configs: Any = None, **kwargs: Any) -> list[Chec
     return []
 
 
-@register()
-def check_async_exception_handler(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def check_async_exception_handler(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[CheckMessage]:
     """An async `EXCEPTION_HANDLER` turns every error on a view DRF still serves into a 500."""
-    import inspect
-
     from rest_framework import views as drf_views
     from rest_framework.settings import api_settings
-
-    from daf_drf.permission_checks import _drf_views
 
     try:
         handler = api_settings.EXCEPTION_HANDLER
@@ -117,10 +112,10 @@ def check_async_exception_handler(app_configs: Any = None, **kwargs: Any) -> lis
     if not inspect.iscoroutinefunction(handler):
         return []
     routes = [
-        f"/{route}"
-        for route, cls, _ in _drf_views()
-        if cls.handle_exception is drf_views.APIView.handle_exception
-        and cls.get_exception_handler is drf_views.APIView.get_exception_handler
+        f"/{routed.route}"
+        for routed in routed_views()
+        if routed.view.handle_exception is drf_views.APIView.handle_exception
+        and routed.view.get_exception_handler is drf_views.APIView.get_exception_handler
     ]
     if not routes:
         return []
