@@ -120,7 +120,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
 
             cls.get_cache_key = get_cache_key  # type: ignore[method-assign]
 
-    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:  # type: ignore[override]
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
         return parse_rate(rate, getattr(self, "scope", None))
 
     def get_store(self) -> Store:
@@ -372,7 +372,10 @@ class ScopedRateThrottle(drf_throttling.ScopedRateThrottle, SimpleRateThrottle):
         if not self.scope:
             return False
         self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
+        num_requests, duration = self.parse_rate(self.rate)
+        if num_requests is None or duration is None:
+            return False  # a `None` rate: no limit, as DRF's `allow_request` answers
+        self.num_requests, self.duration = num_requests, duration
         return True
 
     @inline_safe

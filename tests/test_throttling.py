@@ -71,6 +71,10 @@ class XYScopedRateThrottle(ScopedRateThrottle):
         return self.TIMER_SECONDS
 
 
+class OpenScopedRateThrottle(XYScopedRateThrottle):
+    THROTTLE_RATES = {**XYScopedRateThrottle.THROTTLE_RATES, "open": None}
+
+
 urlpatterns: list[Any] = []
 
 
@@ -98,6 +102,7 @@ twins("x", (XYScopedRateThrottle,), throttle_scope="x")
 twins("y", (XYScopedRateThrottle,), throttle_scope="y")
 twins("unscoped", (XYScopedRateThrottle,))
 twins("limit", (XYScopedRateThrottle,), throttle_scope="test_limit")
+twins("open", (OpenScopedRateThrottle,), throttle_scope="open")
 
 
 @drf_api_view(["GET"])
@@ -325,6 +330,11 @@ class ScopedBehaviour:
     async def test_unscoped_view_is_not_throttled(self) -> None:
         for _ in range(20):
             assert (await self.get("unscoped")).status_code == 200
+
+    async def test_a_scope_whose_rate_is_none_is_not_throttled(self) -> None:
+        # DRF: `parse_rate(None)` is "no limit", and `allow_request` admits.
+        for _ in range(5):
+            assert (await self.get("open")).status_code == 200
 
     async def test_throttle_scope_on_api_view_function(self) -> None:
         statuses = [(await self.get("function")).status_code for _ in range(4)]

@@ -16,8 +16,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, overload
-from urllib.parse import unquote, urlsplit
+from typing import Any
 
 import redis
 import redis.asyncio as aredis
@@ -31,6 +30,7 @@ from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from daf_drf.backends._deadline import store_deadline
+from daf_drf.backends._redis_client import RedisPyAsync, SyncClient, make_client, redact
 from daf_drf.backends._resp import LeanRedis, RespError, lean_target
 from daf_drf.backends.base import Check, Decision, OutageLog, Store, StoreUnavailable, logger
 
@@ -39,10 +39,7 @@ __all__ = ["RedisStore"]
 SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1
 
-# The clients a store talks through: redis-py's for sync callers; daf_drf's lean client, or
-# redis-py's asyncio client where the lean one does not reproduce the URL, on the loop.
-SyncClient = redis.Redis | redis.cluster.RedisCluster
-RedisPyAsync = aredis.Redis | aredis.cluster.RedisCluster
+# On the loop: daf_drf's lean client, or redis-py's where the lean one can't reproduce the URL.
 AsyncClient = LeanRedis | RedisPyAsync
 
 
@@ -167,7 +164,7 @@ class RedisStore(Store):
         self.pool_size = pool_size
         self.timeout = timeout
         self.key_prefix = key_prefix
-        self.name = _redact(url)
+        self.name = redact(url)
         self.outage = OutageLog(self.name)
         self._told = False  # whether the hand-over to redis.asyncio was logged
         self._sync: SyncClient | None = None
@@ -282,7 +279,7 @@ class RedisStore(Store):
         if self._sync is None:
             with self._sync_lock:
                 if self._sync is None:
-                    self._sync = _make_client(
+                    self._sync = make_client(
                         self.url, self.pool_size, self.timeout, self._options(), asyncio_=False
                     )
         return self._sync
@@ -304,7 +301,7 @@ class RedisStore(Store):
             client = (
                 LeanRedis(target, timeout=self.timeout, parser=self.parser)
                 if target is not None
-                else _make_client(
+                else make_client(
                     self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
                 )
             )
@@ -351,70 +348,3 @@ class RedisStore(Store):
             client.close()
             for helper in getattr(client, "daf_drf_helpers", ()):
                 helper.close()
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
-
-
-def _sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, int, dict[str, Any]]:
-    # redis+sentinel://[:password@]host:port[,host:port...]/service_name[/db]
-    parts = urlsplit(url)
-    auth, _, hosts = parts.netloc.rpartition("@")
-    password = unquote(auth.partition(":")[2]) if auth else None
-    nodes = []
-    for node in hosts.split(","):
-        host, _, port = node.rpartition(":")
-        nodes.append((host or node, int(port or 26379)))
-    path = [p for p in parts.path.split("/") if p]
-    if not path:
-        raise ValueError(f"{_redact(url)}: a Sentinel URL needs the service name as its path.")
-    db = int(path[1]) if len(path) > 1 else 0
-    return nodes, path[0], db, ({"password": password} if password else {})
-
-
-@overload
-def _make_client(
-    url: str,
-    pool_size: int,
-    timeout: float | None,
-    options: dict[str, Any],
-    *,
-    asyncio_: Literal[False],
-) -> SyncClient: ...
-@overload
-def _make_client(
-    url: str,
-    pool_size: int,
-    timeout: float | None,
-    options: dict[str, Any],
-    *,
-    asyncio_: Literal[True],
-) -> RedisPyAsync: ...
-def _make_client(
-    url: str, pool_size: int, timeout: float | None, options: dict[str, Any], *, asyncio_: bool
-) -> SyncClient | RedisPyAsync:
-    # redis and redis.asyncio mirror each other's names: one recipe for both.
-    lib: Any = aredis if asyncio_ else redis
-    scheme = urlsplit(url).scheme
-    if scheme == "redis+sentinel":
-        nodes, service, db, auth = _sentinel_parts(url)
-        sentinel = lib.sentinel.Sentinel(nodes, sentinel_kwargs=dict(options), **options, **auth)
-        master = sentinel.master_for(service, db=db, max_connections=pool_size)
-        # The clients that talk to the sentinels themselves are closed with the master's.
-        master.daf_drf_helpers = list(sentinel.sentinels)
-        client: SyncClient | RedisPyAsync = master
-    elif scheme == "redis+cluster":
-        plain = "redis" + url[len("redis+cluster") :]
-        client = lib.cluster.RedisCluster.from_url(plain, max_connections=pool_size, **options)
-    else:
-        pool = lib.BlockingConnectionPool.from_url(
-            url, max_connections=pool_size, timeout=timeout, **options
-        )
-        # `from_pool` hands the pool to the client, so closing the client closes the pool.
-        client = lib.Redis.from_pool(pool)
-    return client
