@@ -239,7 +239,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
             return prepared
         decision: Decision | None
         try:
-            decision = await self.get_store().ahit(*prepared)
+            decision = await self._store.ahit(*prepared)
         except StoreUnavailable:
             decision = None
         return await self._afinish(request, decision)
@@ -248,7 +248,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         """Everything before the store's check: a bool answers, a `Check` asks the store."""
         if not self._begin(view):
             return True
-        store = self.get_store()
+        store = self._store = self.get_store()
         cache = None
         if isinstance(store, CacheStore):
             cache = store.cache_for(self.cache)

@@ -7,7 +7,8 @@ does not reproduce every part of the URL.
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
+from types import ModuleType
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -17,7 +18,14 @@ import redis.asyncio.sentinel
 import redis.cluster
 import redis.sentinel
 
-__all__ = ["RedisPyAsync", "SyncClient", "make_client", "redact", "sentinel_parts"]
+__all__ = [
+    "RedisPyAsync",
+    "SyncClient",
+    "async_client",
+    "redact",
+    "sentinel_parts",
+    "sync_client",
+]
 
 SyncClient = redis.Redis | redis.cluster.RedisCluster
 RedisPyAsync = aredis.Redis | aredis.cluster.RedisCluster
@@ -47,29 +55,24 @@ def sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, int, dict[str,
     return nodes, path[0], db, ({"password": password} if password else {})
 
 
-@overload
-def make_client(
-    url: str,
-    pool_size: int,
-    timeout: float | None,
-    options: dict[str, Any],
-    *,
-    asyncio_: Literal[False],
-) -> SyncClient: ...
-@overload
-def make_client(
-    url: str,
-    pool_size: int,
-    timeout: float | None,
-    options: dict[str, Any],
-    *,
-    asyncio_: Literal[True],
-) -> RedisPyAsync: ...
-def make_client(
-    url: str, pool_size: int, timeout: float | None, options: dict[str, Any], *, asyncio_: bool
-) -> SyncClient | RedisPyAsync:
-    # redis and redis.asyncio mirror each other's names: one recipe for both.
-    lib: Any = aredis if asyncio_ else redis
+def sync_client(
+    url: str, pool_size: int, timeout: float | None, options: dict[str, Any]
+) -> SyncClient:
+    """A redis-py client for `url`, shared by the process's threads."""
+    client: SyncClient = _client(redis, url, pool_size, timeout, options)
+    return client
+
+
+def async_client(url: str, pool_size: int, options: dict[str, Any]) -> RedisPyAsync:
+    """A redis.asyncio client for `url`, bound to the event loop that first uses it."""
+    client: RedisPyAsync = _client(aredis, url, pool_size, None, options)
+    return client
+
+
+def _client(
+    lib: ModuleType, url: str, pool_size: int, timeout: float | None, options: dict[str, Any]
+) -> Any:
+    # `redis` and `redis.asyncio` mirror each other's names: one recipe for both.
     scheme = urlsplit(url).scheme
     if scheme == "redis+sentinel":
         nodes, service, db, auth = sentinel_parts(url)
@@ -77,14 +80,12 @@ def make_client(
         master = sentinel.master_for(service, db=db, max_connections=pool_size)
         # The clients that talk to the sentinels themselves are closed with the master's.
         master.daf_drf_helpers = list(sentinel.sentinels)
-        client: SyncClient | RedisPyAsync = master
-    elif scheme == "redis+cluster":
+        return master
+    if scheme == "redis+cluster":
         plain = "redis" + url[len("redis+cluster") :]
-        client = lib.cluster.RedisCluster.from_url(plain, max_connections=pool_size, **options)
-    else:
-        pool = lib.BlockingConnectionPool.from_url(
-            url, max_connections=pool_size, timeout=timeout, **options
-        )
-        # `from_pool` hands the pool to the client, so closing the client closes the pool.
-        client = lib.Redis.from_pool(pool)
-    return client
+        return lib.cluster.RedisCluster.from_url(plain, max_connections=pool_size, **options)
+    pool = lib.BlockingConnectionPool.from_url(
+        url, max_connections=pool_size, timeout=timeout, **options
+    )
+    # `from_pool` hands the pool to the client, so closing the client closes the pool.
+    return lib.Redis.from_pool(pool)

@@ -14,11 +14,10 @@ from __future__ import annotations
 import time
 
 from asgiref.sync import sync_to_async
-from django.core.cache import BaseCache, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.utils.connection import ConnectionProxy
 
 from daf_drf.backends.base import Decision, OutageLog, Store, StoreUnavailable, _history_decision
 
@@ -27,8 +26,8 @@ __all__ = ["CacheStore", "is_in_process"]
 
 def is_in_process(cache: BaseCache) -> bool:
     """Whether `cache` lives in this process, so that calling it on the loop cannot block."""
-    if isinstance(cache, ConnectionProxy):  # `django.core.cache.cache`, DRF's default
-        cache = cache._connections[cache._alias]  # type: ignore[attr-defined]
+    if cache is default_cache:  # DRF's default: a proxy to this thread's default cache
+        cache = caches[DEFAULT_CACHE_ALIAS]
     return isinstance(cache, LocMemCache | DummyCache)
 
 

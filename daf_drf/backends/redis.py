@@ -29,8 +29,9 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
+from daf_drf.backends import _redis_client
 from daf_drf.backends._deadline import store_deadline
-from daf_drf.backends._redis_client import RedisPyAsync, SyncClient, make_client, redact
+from daf_drf.backends._redis_client import RedisPyAsync, SyncClient, redact
 from daf_drf.backends._resp import LeanRedis, RespError, lean_target
 from daf_drf.backends.base import Check, Decision, OutageLog, Store, StoreUnavailable, logger
 
@@ -279,8 +280,8 @@ class RedisStore(Store):
         if self._sync is None:
             with self._sync_lock:
                 if self._sync is None:
-                    self._sync = make_client(
-                        self.url, self.pool_size, self.timeout, self._options(), asyncio_=False
+                    self._sync = _redis_client.sync_client(
+                        self.url, self.pool_size, self.timeout, self._options()
                     )
         return self._sync
 
@@ -301,8 +302,8 @@ class RedisStore(Store):
             client = (
                 LeanRedis(target, timeout=self.timeout, parser=self.parser)
                 if target is not None
-                else make_client(
-                    self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
+                else _redis_client.async_client(
+                    self.url, self.pool_size, self._options(asyncio_=True)
                 )
             )
             closer = _close_with_loop(client, partial(self._forget, loop))
