@@ -9,7 +9,9 @@ Throttle stores, chosen by `DAF_DRF["THROTTLE_STORE"]`:
 | `redis://`, `rediss://`, `unix://` | Redis / Valkey | exact across processes and hosts |
 | `redis+sentinel://`, `redis+cluster://` | Sentinel / Cluster | the same |
 
-`get_store()` returns one shared instance per URL and setting combination.
+`get_store()` returns one shared instance per URL and setting combination. Every store
+implements `Store` (`hit`, `ahit`, and `ahit_many` with a default): a project can write its own
+and return it from a throttle's `get_store()`.
 """
 
 from __future__ import annotations
