@@ -72,8 +72,9 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
 
     Semantics are DRF's: at most `num_requests` per `duration` seconds per `get_cache_key()`,
     a denied request is not recorded, and `wait()` is DRF's formula. The store comes from the
-    class attribute `store` (a URL) or else `DAF_DRF["THROTTLE_STORE"]`; see `daf_drf.backends`
-    for the guarantee each store gives. When the store is down, `THROTTLE_FAILURE` decides:
+    class attribute `store` (a URL) or else `DAF_DRF["THROTTLE_STORE"]`, or from `get_store()`
+    overridden to return your own `daf_drf.backends.Store`; see `daf_drf.backends` for the
+    guarantee each store gives. When the store is down, `THROTTLE_FAILURE` decides:
     `"open"` admits, `"closed"` denies with `wait() == THROTTLE_FAILURE_RETRY_AFTER`.
 
     Time: `self.timer()` (DRF's `time.time` by default). On Redis, the server clock is used
