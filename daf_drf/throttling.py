@@ -19,21 +19,27 @@ keys in the same store.
 
 from __future__ import annotations
 
-import re
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
-from django.core.exceptions import ImproperlyConfigured
+from django.core.cache import BaseCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from rest_framework import throttling as drf_throttling
 
-from daf_drf.backends import CacheStore, Decision, History, StoreUnavailable, get_store
+from daf_drf.backends import CacheStore, Decision, History, Store, StoreUnavailable, get_store
+from daf_drf.backends.base import Check
 from daf_drf.backends.cache import is_in_process
 from daf_drf.hooks import call_hook, inline_safe
 from daf_drf.settings import daf_settings
 from daf_drf.throttling_headers import RateLimitHeadersMiddleware, record_ratelimit
+from daf_drf.throttling_rates import parse_rate, rate_problem
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 __all__ = [
     "AnonRateThrottle",
@@ -46,60 +52,6 @@ __all__ = [
     "rate_problem",
 ]
 
-_DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_RATE = re.compile(
-    r"(?P<num>\d+)/(?P<period>s|sec|secs|second|seconds|m|min|mins|minute|minutes"
-    r"|h|hr|hrs|hour|hours|d|day|days)"
-)
-
-
-def rate_problem(rate: Any) -> str | None:
-    """Return why DRF would crash on or misread the rate string `rate`, or `None` if it's valid."""
-    if rate is None:
-        return None
-    if not isinstance(rate, str):
-        return f"{rate!r} is not a string like '100/hour'"
-    if _RATE.fullmatch(rate):
-        return None
-    num, _, period = rate.partition("/")
-    if num.isdigit() and period[:1] in _DURATIONS:
-        seconds = _DURATIONS[period[0]]
-        return (
-            f"{rate!r} is not a period daf_drf accepts; DRF reads only the first letter of "
-            f"the period and would silently count {num} per {seconds} s"
-        )
-    return f"{rate!r} is not '<non-negative integer>/<period>'"
-
-
-def parse_rate(rate: str | None, scope: Any = None) -> tuple[int | None, int | None]:
-    """
-    Parse a rate string as DRF does, rejecting what DRF would crash on or misread.
-
-    Accepted periods: `s`, `sec`, `secs`, `second`, `seconds`, `m`, `min`, `mins`, `minute`,
-    `minutes`, `h`, `hr`, `hrs`, `hour`, `hours`, `d`, `day`, `days`, after a non-negative
-    integer (`0/s` blocks every request). `None` means "no limit", as in DRF.
-    """
-    # Every throttle instance parses its rate (DRF's `__init__`): once per string is enough.
-    parsed = _PARSED.get(rate) if isinstance(rate, str) else None
-    if parsed is not None:
-        return parsed
-    problem = rate_problem(rate)
-    if problem:
-        raise ImproperlyConfigured(
-            f"Invalid throttle rate for scope {scope!r}: {problem}. Use e.g. '3/s', "
-            "'10/min', '5/hour' or '100/day'."
-        )
-    if rate is None:
-        return (None, None)
-    num, period = rate.split("/")
-    if len(_PARSED) >= 1024:  # rates computed per request would otherwise grow it forever
-        _PARSED.clear()
-    parsed = _PARSED[rate] = (int(num), _DURATIONS[period[0]])
-    return parsed
-
-
-_PARSED: dict[str, tuple[int, int]] = {}
-
 
 class BaseThrottle(drf_throttling.BaseThrottle):
     """
@@ -110,7 +62,7 @@ class BaseThrottle(drf_throttling.BaseThrottle):
     `inline_safe`).
     """
 
-    async def aallow_request(self, request: Any, view: Any) -> bool:
+    async def aallow_request(self, request: Request, view: APIView) -> bool:
         return bool(await call_hook(self, self.allow_request, request, view))
 
 
@@ -120,8 +72,9 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
 
     Semantics are DRF's: at most `num_requests` per `duration` seconds per `get_cache_key()`,
     a denied request is not recorded, and `wait()` is DRF's formula. The store comes from the
-    class attribute `store` (a URL) or else `DAF_DRF["THROTTLE_STORE"]`; see `daf_drf.backends`
-    for the guarantee each store gives. When the store is down, `THROTTLE_FAILURE` decides:
+    class attribute `store` (a URL) or else `DAF_DRF["THROTTLE_STORE"]`, or from `get_store()`
+    overridden to return your own `daf_drf.backends.Store`; see `daf_drf.backends` for the
+    guarantee each store gives. When the store is down, `THROTTLE_FAILURE` decides:
     `"open"` admits, `"closed"` denies with `wait() == THROTTLE_FAILURE_RETRY_AFTER`.
 
     Time: `self.timer()` (DRF's `time.time` by default). On Redis, the server clock is used
@@ -144,10 +97,10 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
     duration: int
     _decision: Decision | None = None
     _cache_store: CacheStore | None = None
-    _store: Any = None
+    _store: Store
     _store_down = False
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         # The built-in `get_cache_key`s are pure only with DRF's `get_ident`. A subclass that
         # overrides `get_ident` (a GeoIP file, a lookup) must not inherit the "pure" mark, or
@@ -161,65 +114,69 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
             and getattr(ident, "inline_safe", False) is not True
         ):
 
-            def get_cache_key(self: Any, request: Any, view: Any) -> str | None:
-                return key(self, request, view)  # type: ignore[no-any-return]
+            def get_cache_key(
+                self: drf_throttling.SimpleRateThrottle, request: Request, view: APIView
+            ) -> str | None:
+                return key(self, request, view)
 
             cls.get_cache_key = get_cache_key  # type: ignore[method-assign]
 
-    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:  # type: ignore[override]
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
         return parse_rate(rate, getattr(self, "scope", None))
 
-    def get_store(self) -> Any:
-        """The store this throttle checks, from `self.store` or `THROTTLE_STORE`."""
+    def get_store(self) -> Store:
+        """
+        The store this throttle checks, from `self.store` or `THROTTLE_STORE`.
+
+        Override it to return your own `daf_drf.backends.Store` (one shared instance).
+        """
         store = _resolved_stores.get(self.store)
         if store is None:
             store = _resolved_stores[self.store] = _resolve_store(self.store)
         return store
 
-    def _now(self, store: Any) -> float | None:
+    def _now(self, store: Store) -> float | None:
         injected = "timer" in vars(self) or type(self).timer is not time.time
-        if getattr(store, "has_clock", False) and not injected:
+        if store.has_clock and not injected:
             return None
         return float(self.timer())
 
     # --- sync: DRF views ----------------------------------------------------------------
 
-    def allow_request(self, request: Any, view: Any) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        return self._checked(request, self._check(self.get_store()))
+        return self._checked(request, self._check(self.key, self.get_store()))
 
-    def _check(self, store: Any, cache: Any = None) -> bool:
+    def _check(self, key: str, store: Store, cache: BaseCache | None = None) -> bool:
         # `cache`: the cache `store.cache_for(self.cache)` gives in this thread, if known.
         self._decision, self._store_down = None, False
         if isinstance(store, CacheStore):
-            return self._cache_check(store, cache)
+            return self._cache_check(key, store, cache)
         try:
-            decision = store.hit(self.key, self.num_requests, self.duration, self._now(store))
+            decision = store.hit(key, self.num_requests, self.duration, self._now(store))
         except StoreUnavailable:
             return self._store_failed()
         self._apply(decision)
         return bool(self.throttle_success() if decision.allowed else self.throttle_failure())
 
-    def _keyed_check(self, request: Any, view: Any, store: Any) -> bool:
+    def _keyed_check(self, request: Request, view: APIView, store: Store) -> bool:
         self.key = self.get_cache_key(request, view)
-        return True if self.key is None else self._check(store)
+        return True if self.key is None else self._check(self.key, store)
 
-    def _cache_check(self, store: CacheStore, cache: Any = None) -> bool:
-        # DRF's own `allow_request` body, with DRF's hooks, on the store's cache.
+    def _cache_check(self, key: str, store: CacheStore, cache: BaseCache | None = None) -> bool:
+        # DRF's `allow_request` on DRF's storage, with DRF's hooks: the store reads (and
+        # `throttle_success` records) the history; a subclass's hooks decide as on DRF.
         self.cache = cache if cache is not None else store.cache_for(self.cache)
         self._cache_store = store
-        try:
-            self.history = self.cache.get(self.key, [])
-        except Exception as exc:  # any failure of the cache backend is an outage
-            store.outage.failed(exc)
-            return self._store_failed()
         self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
+        try:
+            self.history = store.read(self.cache, key, self.now, self.duration)
+        except StoreUnavailable:
+            return self._store_failed()
         if len(self.history) >= self.num_requests:
             return bool(self.throttle_failure())
         return bool(self.throttle_success())
@@ -229,15 +186,12 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         if self._decision is not None:
             return True  # the store already recorded it, atomically
         store = self._cache_store
+        if store is None or self.key is None:  # called outside a check: DRF's own
+            return bool(super().throttle_success())
         try:
-            super().throttle_success()
-        except Exception as exc:
-            if store is None:
-                raise
-            store.outage.failed(exc)
+            store.record(self.cache, self.key, self.history, self.now, self.duration)
+        except StoreUnavailable:
             return self._store_failed()
-        if store is not None:
-            store.outage.succeeded()
         return True
 
     @inline_safe
@@ -253,7 +207,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         self._store_down = True
         return bool(daf_settings.THROTTLE_FAILURE != "closed")
 
-    def _checked(self, request: Any, allowed: bool) -> bool:
+    def _checked(self, request: Request, allowed: bool) -> bool:
         if not self._store_down and daf_settings.THROTTLE_RATELIMIT_HEADERS:
             record_ratelimit(request, self)
         return allowed
@@ -269,32 +223,30 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
             # the next request will be admitted: when the num_requests-th newest entry expires.
             # (The cache store keeps DRF's answer: it is DRF's storage, compared with DRF.)
             return max(decision.admit_at + self.duration - decision.now, 0.001)
-        return wait  # type: ignore[no-any-return]
+        return wait
 
     # --- async: daf_drf views -----------------------------------------------------------
 
-    def _begin(self, view: Any) -> bool:
+    def _begin(self, view: APIView) -> bool:
         """Prepare the rate for this request; False means "don't throttle"."""
         return self.rate is not None
 
-    async def aallow_request(self, request: Any, view: Any) -> bool:
+    async def aallow_request(self, request: Request, view: APIView) -> bool:
         if type(self).allow_request not in _OWN_ALLOW_REQUEST:
             # A project's own `allow_request` (sync or async) decides, by the hook rule.
             return bool(await call_hook(self, self.allow_request, request, view))
-        decided = await self._aprepare(request, view)
-        if decided is not None:
-            return decided
-        store = self._store
+        prepared = await self._aprepare(request, view)
+        if isinstance(prepared, bool):
+            return prepared
+        decision: Decision | None
         try:
-            decision = await store.ahit(
-                self.key, self.num_requests, self.duration, self._now(store)
-            )
+            decision = await self._store.ahit(*prepared)
         except StoreUnavailable:
             decision = None
         return await self._afinish(request, decision)
 
-    async def _aprepare(self, request: Any, view: Any) -> bool | None:
-        """Everything before the store's check: `None` means "ask the store", a bool answers."""
+    async def _aprepare(self, request: Request, view: APIView) -> bool | Check:
+        """Everything before the store's check: a bool answers, a `Check` asks the store."""
         if not self._begin(view):
             return True
         store = self._store = self.get_store()
@@ -314,11 +266,11 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         if self.key is None:
             return True
         if cache is not None:
-            return self._checked(request, self._check(store, cache))  # in-process: inline
+            return self._checked(request, self._check(self.key, store, cache))  # inline
         self._decision, self._store_down = None, False
-        return None
+        return (self.key, self.num_requests, self.duration, self._now(store))
 
-    async def _afinish(self, request: Any, decision: Decision | None) -> bool:
+    async def _afinish(self, request: Request, decision: Decision | None) -> bool:
         """Apply the store's answer (`None`: the store was unavailable) and call the hooks."""
         if decision is None:
             return self._checked(request, self._store_failed())
@@ -329,52 +281,55 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         return self._checked(request, bool(await call_hook(self, hook)))
 
 
-async def aallow_together(throttles: list[Any], request: Any, view: Any) -> list[bool] | None:
+async def aallow_together(
+    throttles: Sequence[drf_throttling.BaseThrottle], request: Request, view: APIView
+) -> list[bool] | None:
     """
-    `aallow_request` of every throttle, in one round trip to the store; `None` if not possible.
+    `aallow_request` of every throttle, in one call to the store; `None` if not possible.
 
     Possible when every throttle is daf_drf's own (`allow_request` and `aallow_request` not
-    overridden) and they share a store that checks several keys at once (Redis's
-    `ahit_many`). The keys are computed in order, then checked in order and atomically
-    together, then each throttle's hooks run in order: the answers a sequence of
-    `aallow_request` calls would give, for one round trip instead of one per throttle.
+    overridden) and they share a store. The keys are computed in order, then checked in order
+    by the store's `ahit_many` (on Redis: atomically together, in one round trip), then each
+    throttle's hooks run in order: the answers a sequence of `aallow_request` calls would give.
     """
-    store: Any = None
+    store: Store | None = None
+    own: list[SimpleRateThrottle] = []
     for throttle in throttles:
+        if not isinstance(throttle, SimpleRateThrottle):
+            return None
         kind = type(throttle)
         if (
-            getattr(kind, "aallow_request", None) is not SimpleRateThrottle.aallow_request
-            or getattr(kind, "allow_request", None) not in _OWN_ALLOW_REQUEST
+            kind.aallow_request is not SimpleRateThrottle.aallow_request
+            or kind.allow_request not in _OWN_ALLOW_REQUEST
         ):
             return None
         mine = throttle.get_store()
-        if store is None:
-            if not hasattr(mine, "ahit_many"):
-                return None
-            store = mine
-        elif mine is not store:
+        if store is not None and mine is not store:
             return None
-    answers: list[bool | None] = [await t._aprepare(request, view) for t in throttles]
-    asking = [t for t, answer in zip(throttles, answers, strict=True) if answer is None]
+        store = mine
+        own.append(throttle)
+    if store is None:
+        return []
+    prepared = [await t._aprepare(request, view) for t in own]
+    asking = [(t, p) for t, p in zip(own, prepared, strict=True) if not isinstance(p, bool)]
     if not asking:
-        return answers  # type: ignore[return-value]
-    decisions: list[Decision] | list[None]
+        return [p is True for p in prepared]
+    decisions: Sequence[Decision | None]
     try:
-        decisions = await store.ahit_many(
-            [(t.key, t.num_requests, t.duration, t._now(store)) for t in asking]
-        )
+        decisions = await store.ahit_many([check for _, check in asking])
     except StoreUnavailable:
         decisions = [None] * len(asking)
-    finished = iter([await t._afinish(request, d) for t, d in zip(asking, decisions, strict=True)])
-    return [next(finished) if answer is None else answer for answer in answers]
+    done = [await t._afinish(request, d) for (t, _), d in zip(asking, decisions, strict=True)]
+    finished = iter(done)
+    return [p if isinstance(p, bool) else next(finished) for p in prepared]
 
 
 # `get_store()` runs on every check: each `store` attribute (`None` for `THROTTLE_STORE`) is
 # resolved once, then found with one dict lookup until `DAF_DRF` changes.
-_resolved_stores: dict[str | None, Any] = {}
+_resolved_stores: dict[str | None, Store] = {}
 
 
-def _resolve_store(url: str | None) -> Any:
+def _resolve_store(url: str | None) -> Store:
     return get_store(
         url if url is not None else daf_settings.THROTTLE_STORE,
         pool_size=daf_settings.THROTTLE_REDIS_POOL_SIZE,
@@ -384,7 +339,7 @@ def _resolve_store(url: str | None) -> Any:
 
 
 @receiver(setting_changed)
-def _forget_resolved_stores(*, setting: str, **kwargs: Any) -> None:
+def _forget_resolved_stores(*, setting: str, **kwargs: object) -> None:
     if setting == "DAF_DRF":
         _resolved_stores.clear()
 
@@ -393,7 +348,7 @@ class AnonRateThrottle(drf_throttling.AnonRateThrottle, SimpleRateThrottle):
     """DRF's `AnonRateThrottle` (scope `anon`, keyed by client address) on daf_drf's stores."""
 
     @inline_safe
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return super().get_cache_key(request, view)
 
 
@@ -401,7 +356,7 @@ class UserRateThrottle(drf_throttling.UserRateThrottle, SimpleRateThrottle):
     """DRF's `UserRateThrottle` (scope `user`, keyed by user pk or address) on daf_drf's stores."""
 
     @inline_safe
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return super().get_cache_key(request, view)
 
 
@@ -412,17 +367,20 @@ class ScopedRateThrottle(drf_throttling.ScopedRateThrottle, SimpleRateThrottle):
     throttled.
     """
 
-    def _begin(self, view: Any) -> bool:
+    def _begin(self, view: APIView) -> bool:
         # DRF's `ScopedRateThrottle.allow_request` preamble, for the async path.
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
             return False
         self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
+        num_requests, duration = self.parse_rate(self.rate)
+        if num_requests is None or duration is None:
+            return False  # a `None` rate: no limit, as DRF's `allow_request` answers
+        self.num_requests, self.duration = num_requests, duration
         return True
 
     @inline_safe
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return super().get_cache_key(request, view)
 
 

@@ -19,12 +19,18 @@ the oldest counted request leaves the window (when the next one becomes availabl
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+
+# A sync middleware chain returns the response; an async one, an awaitable of it.
+GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
 
 __all__ = ["ATTRIBUTE", "RateLimitHeadersMiddleware", "record_ratelimit"]
 
@@ -38,7 +44,22 @@ def _quote(name: str) -> str:
     return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def record_ratelimit(request: Any, throttle: Any) -> None:
+class CheckedThrottle(Protocol):
+    """What `record_ratelimit` reads of a throttle after its check (DRF's attributes)."""
+
+    @property
+    def scope(self) -> str | None: ...
+    @property
+    def num_requests(self) -> int | None: ...
+    @property
+    def duration(self) -> int | None: ...
+    @property
+    def history(self) -> Sequence[float]: ...
+    @property
+    def now(self) -> float: ...
+
+
+def record_ratelimit(request: Request | HttpRequest, throttle: CheckedThrottle) -> None:
     """Remember the state `throttle` left after checking `request`, for the middleware."""
     num, duration = throttle.num_requests, throttle.duration
     if num is None or duration is None:
@@ -82,21 +103,20 @@ class RateLimitHeadersMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> Any:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        response = self.get_response(request)
+        response = cast(HttpResponseBase, self.get_response(request))  # a sync chain
         add_headers(request, response)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
-        response = await get_response(request)
+        response = await cast(Awaitable[HttpResponseBase], self.get_response(request))
         add_headers(request, response)
         return response

@@ -160,3 +160,23 @@ def test_the_store_answers_like_drf() -> None:
     decisions = [store.hit("k", 2, 60, t) for t in (0.0, 1.0, 2.0, 60.0)]
     assert [d.allowed for d in decisions] == [True, True, False, True]
     assert cache.get("k") == [60.0, 1.0]
+
+
+def test_throttle_success_decides_what_is_recorded_as_on_drf() -> None:
+    # DRF's storage keeps DRF's hooks: the history is written by `throttle_success`, so an
+    # override that records nothing (e.g. to count only failed logins) is honoured.
+    class CountsNothing(DafThrottle):
+        def throttle_success(self) -> bool:
+            return True
+
+    class DrfCountsNothing(DrfThrottle):
+        def throttle_success(self) -> bool:
+            return True
+
+    async def on_loop() -> list[bool]:
+        return [await CountsNothing().aallow_request(anon_request(), None) for _ in range(4)]
+
+    drf = [DrfCountsNothing().allow_request(anon_request(), None) for _ in range(4)]
+    daf = [CountsNothing().allow_request(anon_request(), None) for _ in range(4)]
+    assert drf == daf == asyncio.run(on_loop()) == [True] * 4
+    assert cache.get("throttle_anon_9.9.9.9") is None

@@ -22,7 +22,8 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from daf_drf.backends import StoreUnavailable
-from daf_drf.backends.redis import RedisStore, _redact, _sentinel_parts
+from daf_drf.backends._redis_client import redact, sentinel_parts
+from daf_drf.backends.redis import RedisStore
 from daf_drf.hooks import inline_safe
 from daf_drf.throttling import SimpleRateThrottle
 from tests.conftest import BlackHole, command_calls
@@ -368,7 +369,7 @@ def test_an_outage_is_logged_once_and_the_recovery_once(caplog: pytest.LogCaptur
 
 
 def test_sentinel_url_names_nodes_service_and_db() -> None:
-    nodes, service, db, auth = _sentinel_parts("redis+sentinel://:pw@s1:26379,s2:26380/main/2")
+    nodes, service, db, auth = sentinel_parts("redis+sentinel://:pw@s1:26379,s2:26380/main/2")
     assert (nodes, service, db, auth) == (
         [("s1", 26379), ("s2", 26380)],
         "main",
@@ -378,7 +379,7 @@ def test_sentinel_url_names_nodes_service_and_db() -> None:
 
 
 def test_passwords_never_reach_the_logs() -> None:
-    assert _redact("redis://user:secret@host:6379/0") == "redis://user:***@host:6379/0"
+    assert redact("redis://user:secret@host:6379/0") == "redis://user:***@host:6379/0"
 
 
 # --- end to end: two uvicorn workers, one limit -----------------------------------------------

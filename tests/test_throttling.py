@@ -26,7 +26,7 @@ from rest_framework.decorators import throttle_classes as drf_throttle_classes
 from rest_framework.response import Response
 
 from daf_drf import views as daf_views
-from daf_drf.backends import get_store
+from daf_drf.backends import Decision, MemoryStore, Store, get_store
 from daf_drf.decorators import api_view as daf_api_view
 from daf_drf.decorators import throttle_classes as daf_throttle_classes
 from daf_drf.decorators import throttle_scope
@@ -34,6 +34,7 @@ from daf_drf.test import AsyncAPIClient
 from daf_drf.throttling import (
     BaseThrottle,
     ScopedRateThrottle,
+    SimpleRateThrottle,
     UserRateThrottle,
 )
 
@@ -71,6 +72,10 @@ class XYScopedRateThrottle(ScopedRateThrottle):
         return self.TIMER_SECONDS
 
 
+class OpenScopedRateThrottle(XYScopedRateThrottle):
+    THROTTLE_RATES = {**XYScopedRateThrottle.THROTTLE_RATES, "open": None}
+
+
 urlpatterns: list[Any] = []
 
 
@@ -98,6 +103,7 @@ twins("x", (XYScopedRateThrottle,), throttle_scope="x")
 twins("y", (XYScopedRateThrottle,), throttle_scope="y")
 twins("unscoped", (XYScopedRateThrottle,))
 twins("limit", (XYScopedRateThrottle,), throttle_scope="test_limit")
+twins("open", (OpenScopedRateThrottle,), throttle_scope="open")
 
 
 @drf_api_view(["GET"])
@@ -170,6 +176,51 @@ class OnRedis:
 
         with redis.Redis.from_url(self.store_url) as client:
             return [float(v) for v in client.lrange("daf_drf:" + key, 0, -1)]
+
+
+class OwnStore(Store):
+    """
+    A project's own store, written against the `Store` contract alone (`hit` and `ahit`; the
+    default `ahit_many`): it keeps its counts in a `MemoryStore` and logs the calls it gets.
+    """
+
+    name = "own"
+
+    def __init__(self) -> None:
+        self.counts = MemoryStore()
+        self.calls: list[str] = []
+
+    def hit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
+        self.calls.append("hit")
+        return self.counts.hit(key, num_requests, duration, now)
+
+    async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
+        self.calls.append("ahit")
+        return self.counts.hit(key, num_requests, duration, now)
+
+
+OWN_STORE = OwnStore()
+
+
+class OnOwnStore:
+    """Every throttle's `get_store()` returns `OWN_STORE`: the documented way to plug one in."""
+
+    store_url: str | None = None
+
+    @pytest.fixture(autouse=True)
+    def _own_store(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def get_store(throttle: SimpleRateThrottle) -> Store:
+            return OWN_STORE
+
+        monkeypatch.setattr(SimpleRateThrottle, "get_store", get_store)
+
+    def reset_store(self) -> None:
+        OWN_STORE.counts.clear()
+        OWN_STORE.calls.clear()
+
+    def stored_history(self, key: str) -> list[float]:
+        entry = OWN_STORE.counts._data.get(key)
+        return list(entry[0]) if entry else []
 
 
 class ThrottleTestCase(SimpleTestCase):
@@ -326,6 +377,11 @@ class ScopedBehaviour:
         for _ in range(20):
             assert (await self.get("unscoped")).status_code == 200
 
+    async def test_a_scope_whose_rate_is_none_is_not_throttled(self) -> None:
+        # DRF: `parse_rate(None)` is "no limit", and `allow_request` admits.
+        for _ in range(5):
+            assert (await self.get("open")).status_code == 200
+
     async def test_throttle_scope_on_api_view_function(self) -> None:
         statuses = [(await self.get("function")).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
@@ -395,7 +451,12 @@ class SharedCounterBehaviour:
 
 
 BEHAVIOURS = (ThrottlingBehaviour, ScopedBehaviour, ProxyBehaviour)
-STORES = {"DefaultCache": OnDefaultCache, "Memory": OnMemory, "Redis": OnRedis}
+STORES = {
+    "DefaultCache": OnDefaultCache,
+    "Memory": OnMemory,
+    "Redis": OnRedis,
+    "OwnStore": OnOwnStore,
+}
 
 for _store_name, _store in STORES.items():
     for _behaviour in BEHAVIOURS:
@@ -404,6 +465,23 @@ for _store_name, _store in STORES.items():
             globals()[_name] = type(_name, (_store, _behaviour, ThrottleTestCase), {"side": _side})
     _name = f"TestSharedCountersOn{_store_name}"
     globals()[_name] = type(_name, (_store, SharedCounterBehaviour, ThrottleTestCase), {})
+
+
+class TestOwnStoreThroughTheContract(OnOwnStore, ThrottleTestCase):
+    """What a store written against `Store` is asked, on each kind of view."""
+
+    async def test_a_daf_drf_view_asks_ahit_for_each_throttle_in_order(self) -> None:
+        set_throttle_timer((User3SecRateThrottle, User6MinRateThrottle), 0)
+        statuses = [(await self.get("double")).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        assert OWN_STORE.calls == ["ahit"] * 8  # the default `ahit_many`: one per throttle
+        assert len(self.stored_history("throttle_minutes_127.0.0.1")) == 4  # 6/min: all four
+
+    async def test_a_drf_view_asks_hit(self) -> None:
+        self.side = "drf"
+        set_throttle_timer((User3SecRateThrottle, User6MinRateThrottle), 0)
+        assert (await self.get("double")).status_code == 200
+        assert OWN_STORE.calls == ["hit", "hit"]
 
 
 # --- the throttle objects themselves (DRF's SimpleRateThrottleTests, AnonRateThrottleTests) --

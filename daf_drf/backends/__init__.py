@@ -9,13 +9,15 @@ Throttle stores, chosen by `DAF_DRF["THROTTLE_STORE"]`:
 | `redis://`, `rediss://`, `unix://` | Redis / Valkey | exact across processes and hosts |
 | `redis+sentinel://`, `redis+cluster://` | Sentinel / Cluster | the same |
 
-`get_store()` returns one shared instance per URL and setting combination.
+`get_store()` returns one shared instance per URL and setting combination. Every store
+implements `Store` (`hit`, `ahit`, and `ahit_many` with a default): a project can write its own
+and return it from a throttle's `get_store()`.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -23,6 +25,9 @@ from django.core.exceptions import ImproperlyConfigured
 from daf_drf.backends.base import Decision, History, Store, StoreUnavailable
 from daf_drf.backends.cache import CacheStore
 from daf_drf.backends.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "REDIS_SCHEMES",
@@ -38,11 +43,20 @@ __all__ = [
 
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix", "redis+sentinel", "redis+cluster"})
 
-_stores: dict[tuple[Any, ...], Any] = {}
+
+class _RedisOptions(TypedDict, total=False):
+    """The options `get_store()` passes to a Redis store (the `THROTTLE_*` settings)."""
+
+    pool_size: int
+    timeout: float
+    key_prefix: str
+
+
+_stores: dict[tuple[object, ...], Store] = {}
 _lock = threading.Lock()
 
 
-def validate_store_url(url: Any) -> str | None:
+def validate_store_url(url: object) -> str | None:
     """Return a message saying what is wrong with `url`, or `None` if it names a store."""
     if url is None:
         return None
@@ -84,7 +98,7 @@ def _redis_py_refuses(url: str) -> str | None:
     return None
 
 
-def get_store(url: str | None, **redis_options: Any) -> Any:
+def get_store(url: str | None, **redis_options: Unpack[_RedisOptions]) -> Store:
     """
     The store for `url`, created once per URL and option set.
 
@@ -111,7 +125,7 @@ def get_store(url: str | None, **redis_options: Any) -> Any:
     return store
 
 
-def _create(url: str | None, scheme: str | None, redis_options: dict[str, Any]) -> Any:
+def _create(url: str | None, scheme: str | None, redis_options: _RedisOptions) -> Store:
     if url is None:
         return CacheStore(None)
     parts = urlsplit(url)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from typing import Any
+from typing import Any, cast
 
 from daf_drf.backends._deadline import CAP, LAG, TICKS, store_deadline
 from daf_drf.backends._resp_reader import (
@@ -101,7 +101,8 @@ class _Connection(asyncio.Protocol):
         self.watchdog: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # `create_connection` makes a stream transport (plain or TLS): a `Transport`.
+        self.transport = cast(asyncio.Transport, transport)
 
     def send(self, data: bytes) -> asyncio.Future[Any]:
         if self.closed or self.transport is None:

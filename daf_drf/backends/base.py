@@ -1,5 +1,5 @@
 """
-The protocol every throttle store implements, and the record a check returns.
+The contract every throttle store implements (`Store`), and the record a check returns.
 
 A store answers one question atomically: "record a request under `key` if fewer than
 `num_requests` were recorded in the last `duration` seconds". The answer is a `Decision`,
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, overload, runtime_checkable
+from typing import ClassVar, overload
 
-__all__ = ["Decision", "History", "OutageLog", "Store", "StoreUnavailable"]
+__all__ = ["Check", "Decision", "History", "OutageLog", "Store", "StoreUnavailable"]
 
 logger = logging.getLogger("daf_drf.throttling")
 
@@ -98,21 +99,64 @@ class History(Sequence[float]):
         return f"<History count={self._count} newest={self._newest} oldest={self._oldest}>"
 
 
-@runtime_checkable
-class Store(Protocol):
+# One check, as `Store.ahit_many` takes it: (key, num_requests, duration, now).
+Check = tuple[str, int, int, float | None]
+
+
+class Store(ABC):
     """
-    A throttle store: `hit` for sync callers, `ahit` for the event loop, same keys, same data.
+    A throttle store: the contract every store implements (memory, cache, Redis, your own).
 
-    `now` is the caller's clock (the throttle's `self.timer()`), or `None` to let the store use
-    its own clock where it has one (Redis `TIME`). Both raise `StoreUnavailable` on an outage,
-    within the store's timeout.
+    One question: "record a request under `key` if fewer than `num_requests` were recorded
+    in the last `duration` seconds", answered atomically where the store can (each store
+    states its guarantee). `hit` asks it for sync
+    callers (DRF views), `ahit` for the event loop (daf_drf views): same keys, same data.
+    `now` is the throttle's clock (`self.timer()`), or `None` to let the store use its own
+    clock where it has one (`has_clock`). A store that cannot answer within its timeout raises
+    `StoreUnavailable`, and the throttle applies `THROTTLE_FAILURE`; any other exception is a
+    bug and surfaces as one.
+
+    `ahit_many` checks every throttle of a request: the default asks `ahit` once per check, in
+    order; a store that can do them in one round trip (Redis) overrides it.
+
+    Usage:
+
+        class MyStore(Store):
+            name = "my-store"
+
+            def hit(self, key, num_requests, duration, now):
+                ...                            # returns a Decision
+
+            async def ahit(self, key, num_requests, duration, now):
+                ...
+
+        class MyThrottle(UserRateThrottle):
+            def get_store(self):
+                return MY_STORE                # one shared instance
     """
 
-    def hit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision: ...
+    #: How logs and errors name the store.
+    name: str = "a throttle store"
+    #: Whether `now=None` means the store's own clock (else the caller's `self.timer()`).
+    has_clock: ClassVar[bool] = False
 
-    async def ahit(
-        self, key: str, num_requests: int, duration: int, now: float | None
-    ) -> Decision: ...
+    @abstractmethod
+    def hit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
+        """Record a request under `key` if the window has room; return the `Decision`."""
+
+    @abstractmethod
+    async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
+        """`hit` for the event loop: must not block it."""
+
+    async def ahit_many(self, checks: Sequence[Check]) -> list[Decision]:
+        """
+        The decisions of several checks, applied in order (every throttle of one request).
+
+        This default awaits `ahit` for each in turn; `StoreUnavailable` from any of them fails
+        the whole batch (the checks before it stay recorded). A store that can apply them
+        atomically together, in one round trip, overrides it.
+        """
+        return [await self.ahit(*check) for check in checks]
 
 
 class OutageLog:

@@ -12,48 +12,38 @@ the limit must hold.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.core.cache import BaseCache, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.utils.connection import ConnectionProxy
 
-from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable, _history_decision
+from daf_drf.backends.base import Decision, OutageLog, Store, StoreUnavailable, _history_decision
 
-__all__ = ["CacheStore", "drf_check", "is_in_process"]
+__all__ = ["CacheStore", "is_in_process"]
 
 
-def is_in_process(cache: Any) -> bool:
+def is_in_process(cache: BaseCache) -> bool:
     """Whether `cache` lives in this process, so that calling it on the loop cannot block."""
-    if isinstance(cache, ConnectionProxy):  # `django.core.cache.cache`, DRF's default
-        cache = cache._connections[cache._alias]  # type: ignore[attr-defined]
+    if cache is default_cache:  # DRF's default: a proxy to this thread's default cache
+        cache = caches[DEFAULT_CACHE_ALIAS]
     return isinstance(cache, LocMemCache | DummyCache)
 
 
-def drf_check(
-    cache: BaseCache, key: str, num_requests: int, duration: int, now: float
-) -> tuple[bool, list[float]]:
-    """DRF's `allow_request` body on `cache`: returns (allowed, history after the check)."""
-    history: list[float] = cache.get(key, [])
-    while history and history[-1] <= now - duration:
-        history.pop()
-    if len(history) >= num_requests:
-        return False, history
-    history.insert(0, now)
-    cache.set(key, history, duration)
-    return True, history
-
-
-class CacheStore:
+class CacheStore(Store):
     """
     A Django cache holding DRF's throttle history lists.
 
     `alias=None` is the default store: each throttle uses its own `cache` attribute (DRF's
     `django.core.cache.cache` unless the class sets another), exactly like DRF. With an
     alias, throttles that keep DRF's default `cache` use `caches[alias]` instead.
+
+    DRF's algorithm is here once, in its two steps: `read` (the history under the key, trimmed
+    to the window) and `record` (the request prepended, the list stored for `duration`).
+    daf_drf's throttles call them from DRF's own hooks (`allow_request`, then
+    `throttle_success`), so a subclass's hooks behave as on DRF; `hit` chains them for
+    callers of the plain `Store` contract.
 
     Guarantees: DRF's, no more. Not atomic on a shared cache (memcached, Redis, database);
     exact only within one process on LocMemCache. In-process caches are called inline on the
@@ -77,36 +67,46 @@ class CacheStore:
             return caches[self.alias]
         return throttle_cache
 
-    def hit(
-        self,
-        key: str,
-        num_requests: int,
-        duration: int,
-        now: float | None,
-        cache: BaseCache | None = None,
-    ) -> Decision:
+    def read(self, cache: BaseCache, key: str, now: float, duration: int) -> list[float]:
+        """DRF's read: the history under `key`, newest first, without entries older than
+        `duration` seconds before `now`. Raises `StoreUnavailable` if the cache fails."""
+        try:
+            history: list[float] = cache.get(key, [])
+        except Exception as exc:  # any failure of the cache backend is an outage
+            raise self._unavailable(exc) from exc
+        while history and history[-1] <= now - duration:
+            history.pop()
+        return history
+
+    def record(
+        self, cache: BaseCache, key: str, history: list[float], now: float, duration: int
+    ) -> None:
+        """DRF's `throttle_success`: `now` prepended to `history`, stored for `duration`."""
+        history.insert(0, now)
+        try:
+            cache.set(key, history, duration)
+        except Exception as exc:  # any failure of the cache backend is an outage
+            raise self._unavailable(exc) from exc
+        self.outage.succeeded()
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailable:
+        self.outage.failed(exc)
+        return StoreUnavailable(str(exc) or type(exc).__name__)
+
+    def hit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
+        cache = self.cache_for()
         if now is None:
             now = time.time()
-        try:
-            allowed, history = drf_check(self.cache_for(cache), key, num_requests, duration, now)
-        except Exception as exc:  # any failure of the cache backend is an outage
-            self.outage.failed(exc)
-            raise StoreUnavailable(str(exc)) from exc
-        self.outage.succeeded()
+        history = self.read(cache, key, now, duration)
+        allowed = len(history) < num_requests
+        if allowed:
+            self.record(cache, key, history, now, duration)
         return _history_decision(allowed, now, history)
 
-    async def ahit(
-        self,
-        key: str,
-        num_requests: int,
-        duration: int,
-        now: float | None,
-        cache: BaseCache | None = None,
-    ) -> Decision:
-        if is_in_process(self.cache_for(cache)):
-            return self.hit(key, num_requests, duration, now, cache)
-        result: Decision = await sync_to_async(self.hit)(key, num_requests, duration, now, cache)
-        return result
+    async def ahit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
+        if is_in_process(self.cache_for()):
+            return self.hit(key, num_requests, duration, now)
+        return await sync_to_async(self.hit)(key, num_requests, duration, now)
 
     def __repr__(self) -> str:
         return f"<CacheStore {self.name}>"

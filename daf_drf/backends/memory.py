@@ -11,14 +11,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from daf_drf.backends.base import Decision, _history_decision
+from daf_drf.backends.base import Decision, Store, _history_decision
 
 __all__ = ["MemoryStore"]
 
 DEFAULT_MAX_KEYS = 100_000
 
 
-class MemoryStore:
+class MemoryStore(Store):
     """
     Sliding-window logs in a dict, one lock for the whole store.
 

@@ -13,11 +13,10 @@ import hashlib
 import math
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.asyncio as aredis
@@ -30,17 +29,19 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
+from daf_drf.backends import _redis_client
 from daf_drf.backends._deadline import store_deadline
+from daf_drf.backends._redis_client import RedisPyAsync, SyncClient, redact
 from daf_drf.backends._resp import LeanRedis, RespError, lean_target
-from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable, logger
+from daf_drf.backends.base import Check, Decision, OutageLog, Store, StoreUnavailable, logger
 
 __all__ = ["RedisStore"]
 
-# One check: (key, num_requests, duration, now or None for the server's clock).
-Check = tuple[str, int, int, float | None]
-
 SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1
+
+# On the loop: daf_drf's lean client, or redis-py's where the lean one can't reproduce the URL.
+AsyncClient = LeanRedis | RedisPyAsync
 
 
 class UnexpectedReply(Exception):
@@ -63,7 +64,7 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
 _FIELDS = 6  # allowed, count, oldest, newest, now, admit_at: one check's reply
 
 
-def _number(value: Any) -> float:
+def _number(value: object) -> float:
     # The script sends its numbers as text.
     if isinstance(value, bytes):
         try:
@@ -76,17 +77,17 @@ def _number(value: Any) -> float:
     raise UnexpectedReply(f"{value!r:.40} is not a number")
 
 
-def _entry(value: Any) -> float | None:
+def _entry(value: object) -> float | None:
     return None if value == b"" else _number(value)  # b"": the history has no such entry
 
 
-def _integer(value: Any, low: int, high: int) -> int:
+def _integer(value: object, low: int, high: int) -> int:
     if type(value) is not int or not low <= value <= high:
         raise UnexpectedReply(f"{value!r:.40} is not an integer from {low} to {high}")
     return value
 
 
-def _decode(reply: Any, checks: Sequence[Check]) -> list[Decision]:
+def _decode(reply: object, checks: Sequence[Check]) -> list[Decision]:
     """The decisions of a reply to `checks`; `UnexpectedReply` if it is not the script's."""
     if not isinstance(reply, list) or len(reply) != _FIELDS * len(checks):
         shape = f"{len(reply)} items" if isinstance(reply, list) else f"{reply!r:.40}"
@@ -108,7 +109,9 @@ def _decode(reply: Any, checks: Sequence[Check]) -> list[Decision]:
     return decisions
 
 
-async def _close_with_loop(client: Any, forget: Callable[[], None]) -> AsyncIterator[None]:
+async def _close_with_loop(
+    client: AsyncClient, forget: Callable[[], None]
+) -> AsyncGenerator[None, None]:
     # An async generator the loop knows about: `asyncio.run()` (and asgiref, uvicorn,
     # pytest-asyncio) close it in `shutdown_asyncgens()` while the loop still runs, which is
     # the last moment this loop's sockets can be closed cleanly. `forget` drops the store's
@@ -122,7 +125,7 @@ async def _close_with_loop(client: Any, forget: Callable[[], None]) -> AsyncIter
             await helper.aclose()
 
 
-class RedisStore:
+class RedisStore(Store):
     """
     DRF's sliding-window log in Redis, checked by one atomic server-side script.
 
@@ -162,22 +165,23 @@ class RedisStore:
         self.pool_size = pool_size
         self.timeout = timeout
         self.key_prefix = key_prefix
-        self.name = _redact(url)
+        self.name = redact(url)
         self.outage = OutageLog(self.name)
         self._told = False  # whether the hand-over to redis.asyncio was logged
-        self._sync: Any = None
+        self._sync: SyncClient | None = None
         self._sync_lock = threading.Lock()
         self._sync_gate = threading.BoundedSemaphore(pool_size)
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
         self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[Any, Any, asyncio.Future[None] | None]
+            asyncio.AbstractEventLoop,
+            tuple[AsyncClient, AsyncGenerator[None, None], asyncio.Future[None] | None],
         ] = weakref.WeakKeyDictionary()
 
     # --- the check ---------------------------------------------------------------------
 
-    def _args(self, num_requests: int, duration: int, now: float | None) -> list[Any]:
+    def _args(self, num_requests: int, duration: int, now: float | None) -> list[int | str]:
         return [num_requests, duration, "" if now is None else repr(float(now))]
 
     def hit(self, key: str, num_requests: int, duration: int, now: float | None) -> Decision:
@@ -247,7 +251,9 @@ class RedisStore:
         self.outage.succeeded()
         return decisions
 
-    async def _redis_py_eval(self, client: Any, keys: list[str], args: list[Any]) -> Any:
+    async def _redis_py_eval(
+        self, client: RedisPyAsync, keys: list[str], args: list[int | str]
+    ) -> object:
         async with self._gate():  # see `hit`: every client queues for a connection
             try:
                 return await client.evalsha(SCRIPT_SHA, len(keys), *keys, *args)
@@ -269,17 +275,17 @@ class RedisStore:
             "retry": (AsyncRetry if asyncio_ else Retry)(NoBackoff(), 0),
         }
 
-    def sync_client(self) -> Any:
+    def sync_client(self) -> SyncClient:
         """The process's sync client (thread-safe, created on first use)."""
         if self._sync is None:
             with self._sync_lock:
                 if self._sync is None:
-                    self._sync = _make_client(
-                        self.url, self.pool_size, self.timeout, self._options(), asyncio_=False
+                    self._sync = _redis_client.sync_client(
+                        self.url, self.pool_size, self.timeout, self._options()
                     )
         return self._sync
 
-    async def async_client(self) -> Any:
+    async def async_client(self) -> AsyncClient:
         """The client of the running event loop, created on first use in that loop."""
         loop = asyncio.get_running_loop()
         entry = self._clients.get(loop)
@@ -296,8 +302,8 @@ class RedisStore:
             client = (
                 LeanRedis(target, timeout=self.timeout, parser=self.parser)
                 if target is not None
-                else _make_client(
-                    self.url, self.pool_size, None, self._options(asyncio_=True), asyncio_=True
+                else _redis_client.async_client(
+                    self.url, self.pool_size, self._options(asyncio_=True)
                 )
             )
             closer = _close_with_loop(client, partial(self._forget, loop))
@@ -343,49 +349,3 @@ class RedisStore:
             client.close()
             for helper in getattr(client, "daf_drf_helpers", ()):
                 helper.close()
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
-
-
-def _sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, int, dict[str, Any]]:
-    # redis+sentinel://[:password@]host:port[,host:port...]/service_name[/db]
-    parts = urlsplit(url)
-    auth, _, hosts = parts.netloc.rpartition("@")
-    password = unquote(auth.partition(":")[2]) if auth else None
-    nodes = []
-    for node in hosts.split(","):
-        host, _, port = node.rpartition(":")
-        nodes.append((host or node, int(port or 26379)))
-    path = [p for p in parts.path.split("/") if p]
-    if not path:
-        raise ValueError(f"{_redact(url)}: a Sentinel URL needs the service name as its path.")
-    db = int(path[1]) if len(path) > 1 else 0
-    return nodes, path[0], db, ({"password": password} if password else {})
-
-
-def _make_client(
-    url: str, pool_size: int, timeout: float | None, options: dict[str, Any], *, asyncio_: bool
-) -> Any:
-    lib: Any = aredis if asyncio_ else redis
-    scheme = urlsplit(url).scheme
-    if scheme == "redis+sentinel":
-        nodes, service, db, auth = _sentinel_parts(url)
-        sentinel = lib.sentinel.Sentinel(nodes, sentinel_kwargs=dict(options), **options, **auth)
-        master = sentinel.master_for(service, db=db, max_connections=pool_size)
-        # The clients that talk to the sentinels themselves are closed with the master's.
-        master.daf_drf_helpers = list(sentinel.sentinels)
-        return master
-    if scheme == "redis+cluster":
-        plain = "redis" + url[len("redis+cluster") :]
-        return lib.cluster.RedisCluster.from_url(plain, max_connections=pool_size, **options)
-    pool = lib.BlockingConnectionPool.from_url(
-        url, max_connections=pool_size, timeout=timeout, **options
-    )
-    # `from_pool` hands the pool to the client, so closing the client closes the pool.
-    return lib.Redis.from_pool(pool)
