@@ -36,7 +36,7 @@ async def handle_tasks(self: ASGIHandler, scope: Any, receive: Any, send: Any) -
         return
     set_script_prefix(get_script_prefix(scope))
     await self.astart_request(scope)
-    request, error_response = self.create_request(scope, body_file)  # type: ignore[misc]
+    request, error_response = self.create_request(scope, body_file)
     if request is None:
         body_file.close()
         await self.send_response(error_response, send)  # type: ignore[arg-type]
@@ -96,7 +96,7 @@ async def handle_taskgroup(self: ASGIHandler, scope: Any, receive: Any, send: An
     with closing(body_file):
         set_script_prefix(get_script_prefix(scope))
         await self.astart_request(scope)
-        request, error_response = self.create_request(scope, body_file)  # type: ignore[misc]
+        request, error_response = self.create_request(scope, body_file)
         if request is None:
             body_file.close()
             await self.send_response(error_response, send)  # type: ignore[arg-type]

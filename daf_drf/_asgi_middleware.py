@@ -162,9 +162,7 @@ def _shared() -> dict[str, Callable[..., Any]]:
     return {
         "django.utils.deprecation.MiddlewareMixin.__init__": MiddlewareMixin.__init__,
         "django.utils.deprecation.MiddlewareMixin.__call__": MiddlewareMixin.__call__,
-        "django.utils.deprecation.MiddlewareMixin.__acall__": (
-            MiddlewareMixin.__acall__  # type: ignore[attr-defined]
-        ),
+        "django.utils.deprecation.MiddlewareMixin.__acall__": MiddlewareMixin.__acall__,
         "django.core.handlers.base.BaseHandler.load_middleware": BaseHandler.load_middleware,
         "django.core.handlers.base.BaseHandler._get_response_async": (
             BaseHandler._get_response_async  # type: ignore[attr-defined]

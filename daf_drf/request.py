@@ -71,7 +71,7 @@ class Request(drf_request.Request):
     def _authenticated(self) -> bool:
         return "_user" in self.__dict__
 
-    @property  # type: ignore[override]
+    @property
     def user(self) -> Any:
         try:
             return self.__dict__["_user"]
@@ -88,7 +88,7 @@ class Request(drf_request.Request):
         self._user = value
         self._request.user = value
 
-    @property  # type: ignore[override]
+    @property
     def auth(self) -> Any:
         try:
             return self.__dict__["_auth"]
@@ -203,7 +203,7 @@ class Request(drf_request.Request):
         # DRF 3.18 refuses charsets that are not text encodings (`bz2_codec` would decompress a
         # tiny body without bound, after the size limit was checked). Older DRF decodes with
         # them (a 500, or worse); daf_drf answers DRF 3.18's 400 on every version.
-        encoding = self.parser_context.get("encoding") or settings.DEFAULT_CHARSET  # type: ignore[union-attr]
+        encoding = self.parser_context.get("encoding") or settings.DEFAULT_CHARSET
         try:
             "".encode(encoding)
         except (LookupError, UnicodeError):

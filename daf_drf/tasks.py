@@ -287,7 +287,7 @@ class TaskStatusView(APIView):
                 raise NotFound()
             return local
         try:
-            return await backend.aget_result(task_id)  # type: ignore[no-any-return]
+            return await backend.aget_result(task_id)
         except RESULT_DOES_NOT_EXIST as exc:
             raise NotFound() from exc
         except _BACKEND_ERRORS as exc:

@@ -112,7 +112,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
         }
         super().__init__(**defaults)
 
-    def _encode_data(  # type: ignore[override]
+    def _encode_data(
         self, data: Any, format: str | None = None, content_type: str | None = None
     ) -> tuple[bytes, str | None]:
         """Encode `data` as DRF does: raw bytes for `content_type`, a renderer for `format`."""
@@ -366,7 +366,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
         }
         return response
 
-    def generic(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def generic(self, *args: Any, **kwargs: Any) -> Any:
         # Credentials win over per-request keywords, as in DRF's APIClient.
         kwargs.update(self._credentials)
         return super().generic(*args, **kwargs)

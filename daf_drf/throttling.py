@@ -162,11 +162,11 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         ):
 
             def get_cache_key(self: Any, request: Any, view: Any) -> str | None:
-                return key(self, request, view)  # type: ignore[no-any-return]
+                return key(self, request, view)
 
             cls.get_cache_key = get_cache_key  # type: ignore[method-assign]
 
-    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:  # type: ignore[override]
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
         return parse_rate(rate, getattr(self, "scope", None))
 
     def get_store(self) -> Any:
@@ -269,7 +269,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
             # the next request will be admitted: when the num_requests-th newest entry expires.
             # (The cache store keeps DRF's answer: it is DRF's storage, compared with DRF.)
             return max(decision.admit_at + self.duration - decision.now, 0.001)
-        return wait  # type: ignore[no-any-return]
+        return wait
 
     # --- async: daf_drf views -----------------------------------------------------------
 

@@ -95,7 +95,7 @@ class ViewSetMixin(drf_viewsets.ViewSetMixin):
         check_async_actions(cls)
 
     @classonlymethod
-    def as_view(cls, actions: Any = None, **initkwargs: Any) -> Any:  # type: ignore[override]
+    def as_view(cls, actions: Any = None, **initkwargs: Any) -> Any:
         """
         DRF's `as_view(actions)`, returning an `async def` view function that Django awaits.
         A mapped action that is not `async def` is a `TypeError`.

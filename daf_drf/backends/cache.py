@@ -29,7 +29,7 @@ __all__ = ["CacheStore", "drf_check", "is_in_process"]
 def is_in_process(cache: Any) -> bool:
     """Whether `cache` lives in this process, so that calling it on the loop cannot block."""
     if isinstance(cache, ConnectionProxy):  # `django.core.cache.cache`, DRF's default
-        cache = cache._connections[cache._alias]  # type: ignore[attr-defined]
+        cache = cache._connections[cache._alias]
     return isinstance(cache, LocMemCache | DummyCache)
 
 
