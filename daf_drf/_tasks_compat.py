@@ -12,7 +12,6 @@ every class that means "no such result".
 
 from __future__ import annotations
 
-from typing import Any
 
 try:
     from django.tasks import (  # type: ignore[import-not-found,unused-ignore]
@@ -85,12 +84,12 @@ __all__ = [
 ]
 
 
-def status_value(status: Any) -> str:
+def status_value(status: object) -> str:
     """The plain string of a `TaskResultStatus` from either framework (`"SUCCESSFUL"`)."""
     return str(getattr(status, "value", status))
 
 
-def find_unserializable(value: Any, path: str) -> tuple[str, type] | None:
+def find_unserializable(value: object, path: str) -> tuple[str, type] | None:
     """
     Return `(path, type)` of the first part of `value` that JSON cannot carry, or `None`.
 
