@@ -12,7 +12,6 @@ every class that means "no such result".
 
 from __future__ import annotations
 
-
 try:
     from django.tasks import (  # type: ignore[import-not-found,unused-ignore]
         default_task_backend,
