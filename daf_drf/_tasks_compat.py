@@ -12,49 +12,36 @@ every class that means "no such result".
 
 from __future__ import annotations
 
-try:
-    from django.tasks import (  # type: ignore[import-not-found,unused-ignore]
-        default_task_backend,
-        task_backends,
-    )
-    from django.tasks.backends.base import (  # type: ignore[import-not-found,unused-ignore]
-        BaseTaskBackend,
-    )
-    from django.tasks.base import (  # type: ignore[import-not-found,unused-ignore]
-        Task,
-        TaskResult,
-        TaskResultStatus,
-        task,
-    )
-    from django.tasks.exceptions import (  # type: ignore[import-not-found,unused-ignore]
-        TaskResultDoesNotExist,
-    )
+from typing import TYPE_CHECKING
 
-    TASKS_MODULE = "django.tasks"
-except ImportError:  # Django 5.2: the backport.
+if TYPE_CHECKING:
+    # Typed by django-stubs' `django.tasks`: the backport has the same API.
+    from django.tasks import default_task_backend, task_backends
+    from django.tasks.backends.base import BaseTaskBackend
+    from django.tasks.base import Task, TaskResult, TaskResultStatus, task
+    from django.tasks.exceptions import TaskResultDoesNotExist
+
+    TASKS_MODULE: str
+else:
     try:
-        from django_tasks import (  # type: ignore[assignment,no-redef,unused-ignore]
-            default_task_backend,
-            task_backends,
-        )
-        from django_tasks.backends.base import (  # type: ignore[assignment,no-redef,unused-ignore]
-            BaseTaskBackend,
-        )
-        from django_tasks.base import (  # type: ignore[assignment,no-redef,unused-ignore]
-            Task,
-            TaskResult,
-            TaskResultStatus,
-            task,
-        )
-        from django_tasks.exceptions import (  # type: ignore[assignment,no-redef,unused-ignore]
-            TaskResultDoesNotExist,
-        )
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "daf_drf.tasks needs Django's Tasks framework: Django >= 6.0, or on Django 5.2 "
-            "the backport (`pip install 'daf_drf[tasks]'`, which installs django-tasks)."
-        ) from exc
-    TASKS_MODULE = "django_tasks"
+        from django.tasks import default_task_backend, task_backends
+        from django.tasks.backends.base import BaseTaskBackend
+        from django.tasks.base import Task, TaskResult, TaskResultStatus, task
+        from django.tasks.exceptions import TaskResultDoesNotExist
+
+        TASKS_MODULE = "django.tasks"
+    except ImportError:  # Django 5.2: the backport.
+        try:
+            from django_tasks import default_task_backend, task_backends
+            from django_tasks.backends.base import BaseTaskBackend
+            from django_tasks.base import Task, TaskResult, TaskResultStatus, task
+            from django_tasks.exceptions import TaskResultDoesNotExist
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "daf_drf.tasks needs Django's Tasks framework: Django >= 6.0, or on Django 5.2 "
+                "the backport (`pip install 'daf_drf[tasks]'`, which installs django-tasks)."
+            ) from exc
+        TASKS_MODULE = "django_tasks"
 
 _does_not_exist: list[type[Exception]] = [TaskResultDoesNotExist]
 try:
@@ -62,7 +49,7 @@ try:
 except ImportError:  # pragma: no cover - only Django 6 without the backport
     pass
 else:
-    if _BackportDoesNotExist is not TaskResultDoesNotExist:  # type: ignore[comparison-overlap]
+    if _BackportDoesNotExist not in _does_not_exist:
         _does_not_exist.append(_BackportDoesNotExist)
 
 RESULT_DOES_NOT_EXIST: tuple[type[Exception], ...] = tuple(_does_not_exist)
