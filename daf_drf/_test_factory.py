@@ -15,6 +15,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.test.client import AsyncRequestFactory as DjangoAsyncRequestFactory
 from django.test.client import FakePayload
 from django.utils.encoding import force_bytes
+from django.utils.functional import Promise
 from rest_framework.renderers import BaseRenderer
 from rest_framework.settings import api_settings
 
@@ -95,17 +96,39 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
             rendered = rendered.encode(renderer.charset or "utf-8")
         return rendered, media_type
 
-    def get(self, path: str, data: Any = None, **extra: Any) -> ASGIRequest:  # type: ignore[override]
+    def get(
+        self,
+        path: str | Promise,
+        data: Any = None,
+        secure: bool = False,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query_params: Mapping[Any, Any] | None = None,
+        **extra: Any,
+    ) -> ASGIRequest:
         if data:
             extra["QUERY_STRING"] = urlencode(data, doseq=True)
         extra.pop("content_type", None)
-        return self.generic("GET", path, **extra)
+        return self.generic(
+            "GET", path, secure=secure, headers=headers, query_params=query_params, **extra
+        )
 
-    def head(self, path: str, data: Any = None, **extra: Any) -> ASGIRequest:  # type: ignore[override]
+    def head(
+        self,
+        path: str | Promise,
+        data: Any = None,
+        secure: bool = False,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query_params: Mapping[Any, Any] | None = None,
+        **extra: Any,
+    ) -> ASGIRequest:
         if data:
             extra["QUERY_STRING"] = urlencode(data, doseq=True)
         extra.pop("content_type", None)
-        return self.generic("HEAD", path, **extra)
+        return self.generic(
+            "HEAD", path, secure=secure, headers=headers, query_params=query_params, **extra
+        )
 
     def _with_body(
         self,
@@ -169,16 +192,16 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
     ) -> ASGIRequest:
         return self._with_body("OPTIONS", path, data, format, content_type, extra)
 
-    def generic(  # type: ignore[override]
+    def generic(
         self,
         method: str,
-        path: str,
+        path: str | Promise,
         data: Any = b"",
         content_type: str | None = None,
         secure: bool = False,
         *,
         headers: Mapping[str, str] | None = None,
-        query_params: Mapping[str, Any] | None = None,
+        query_params: Mapping[Any, Any] | None = None,
         **extra: Any,
     ) -> ASGIRequest:
         """Build the ASGI scope for one request and hand it to `request()`."""
