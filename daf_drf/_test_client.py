@@ -58,6 +58,12 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
     Every request method is a coroutine; `follow=True` follows redirects.
     """
 
+    if TYPE_CHECKING:
+        # Django's `AsyncClient` helper for `follow=True`, absent from django-stubs.
+        async def _ahandle_redirects(
+            self, response: TestResponse, **extra: Any
+        ) -> TestResponse: ...
+
     def __init__(self, enforce_csrf_checks: bool = False, **defaults: Any) -> None:
         super().__init__(**defaults)
         self.handler: ForceAuthAsyncClientHandler = ForceAuthAsyncClientHandler(enforce_csrf_checks)
@@ -120,8 +126,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
 
     async def _follow(self, response: TestResponse, follow: bool, **kwargs: Any) -> TestResponse:
         if follow:
-            followed = await self._ahandle_redirects(response, **kwargs)  # type: ignore[attr-defined]
-            return cast("TestResponse", followed)
+            return await self._ahandle_redirects(response, **kwargs)
         return response
 
     async def get(  # type: ignore[override]

@@ -7,8 +7,8 @@ Public through `daf_drf.test`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
@@ -60,6 +60,11 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
     renderer_classes_list = api_settings.TEST_REQUEST_RENDERER_CLASSES
     default_format = api_settings.TEST_REQUEST_DEFAULT_FORMAT
 
+    if TYPE_CHECKING:
+        # Django's `RequestFactory` helpers this factory relies on, absent from django-stubs.
+        def _encode_json(self, data: object, content_type: str) -> str | bytes: ...
+        def _get_path(self, parsed: SplitResult) -> str: ...
+
     def __init__(self, enforce_csrf_checks: bool = False, **defaults: Any) -> None:
         self.enforce_csrf_checks = enforce_csrf_checks
         # DRF's settings are untyped: the setting is a list of renderer classes once imported.
@@ -78,7 +83,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
         if format is not None and content_type is not None:
             raise TypeError("You may not set both `format` and `content_type`.")
         if content_type:
-            encoded = self._encode_json(data, content_type)  # type: ignore[attr-defined]
+            encoded = self._encode_json(data, content_type)
             return force_bytes(encoded, settings.DEFAULT_CHARSET), content_type
         format = format or self.default_format
         if format not in self.renderer_classes:
@@ -209,7 +214,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
         body = force_bytes(data, settings.DEFAULT_CHARSET)
         scope: dict[str, Any] = {
             "method": method.upper(),
-            "path": self._get_path(parsed),  # type: ignore[attr-defined]
+            "path": self._get_path(parsed),
             "server": ("127.0.0.1", "443" if secure else "80"),
             "scheme": "https" if secure else "http",
             "query_string": parsed.query,

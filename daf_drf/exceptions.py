@@ -139,7 +139,7 @@ def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Response
     if response is None:
         return None
     status_code = response.status_code
-    body: dict[str, Any] = {
+    body: dict[str, object] = {
         "type": "about:blank",
         "title": response.status_text,
         "status": status_code,

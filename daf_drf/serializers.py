@@ -31,7 +31,7 @@ is already built, with its async attributes awaited on the loop in one hop (`res
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -306,6 +306,11 @@ class AsyncSerializerMixin:
     converted after the attribute is awaited, on the loop.
     """
 
+    if TYPE_CHECKING:
+        # Provided by the DRF serializer this class is mixed into.
+        @property
+        def _readable_fields(self) -> Iterable[Any]: ...
+
     async def ais_valid(self, *, raise_exception: bool = False) -> bool:
         return await ais_valid(self, raise_exception=raise_exception)
 
@@ -319,7 +324,7 @@ class AsyncSerializerMixin:
         # DRF's loop over readable fields, except that an awaitable attribute is deferred
         # (DRF would hand the coroutine object to the field and render its repr).
         ret: dict[str, object] = {}
-        for field in self._readable_fields:  # type: ignore[attr-defined]
+        for field in self._readable_fields:
             try:
                 attribute = field.get_attribute(instance)
             except SkipField:
