@@ -145,7 +145,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
         self,
         method: str,
         path: str,
-        data: Any,
+        data: object,
         format: str | None,
         content_type: str | None,
         follow: bool,
@@ -164,7 +164,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
     async def post(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         follow: bool = False,
@@ -175,7 +175,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
     async def put(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         follow: bool = False,
@@ -186,7 +186,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
     async def patch(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         follow: bool = False,
@@ -197,7 +197,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
     async def delete(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         follow: bool = False,
@@ -208,7 +208,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
     async def options(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         follow: bool = False,

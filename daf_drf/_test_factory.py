@@ -75,7 +75,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
         super().__init__(**defaults)
 
     def _encode_data(
-        self, data: Any, format: str | None = None, content_type: str | None = None
+        self, data: object, format: str | None = None, content_type: str | None = None
     ) -> tuple[bytes, str | None]:
         """Encode `data` as DRF does: raw bytes for `content_type`, a renderer for `format`."""
         if data is None:
@@ -139,7 +139,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
         self,
         method: str,
         path: str,
-        data: Any,
+        data: object,
         format: str | None,
         content_type: str | None,
         extra: dict[str, Any],
@@ -150,7 +150,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
     def post(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         **extra: Any,
@@ -160,7 +160,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
     def put(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         **extra: Any,
@@ -170,7 +170,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
     def patch(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         **extra: Any,
@@ -180,7 +180,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
     def delete(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         **extra: Any,
@@ -190,7 +190,7 @@ class AsyncAPIRequestFactory(DjangoAsyncRequestFactory):
     def options(  # type: ignore[override]
         self,
         path: str,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
         **extra: Any,
