@@ -94,7 +94,7 @@ def task_result_data(result: TaskResult[..., Any], token: str) -> dict[str, Any]
     if state == TaskResultStatus.SUCCESSFUL.value:
         data["result"] = result.return_value
     elif state == TaskResultStatus.FAILED.value:
-        error: dict[str, Any] = {"detail": "The task failed."}
+        error: dict[str, str] = {"detail": "The task failed."}
         if settings.DEBUG and result.errors:
             error["exception_class"] = result.errors[-1].exception_class_path
             error["traceback"] = result.errors[-1].traceback

@@ -157,7 +157,7 @@ def _check_arguments(
 
 
 async def enqueue_response(
-    task_obj: Task[..., Any], /, *args: Any, request: Request, **kwargs: Any
+    task_obj: Task[..., Any], /, *args: object, request: Request, **kwargs: object
 ) -> Response:
     """
     Enqueue a task and answer `202 Accepted` with a `Location` to its status endpoint.
