@@ -85,11 +85,12 @@ _OPERATOR_MODULES = frozenset({"rest_framework.permissions", "adrf.permissions"}
 
 # A permission is duck-typed, as in DRF: anything with `has_permission` and
 # `has_object_permission` (sync or async) or daf_drf's `ahas_*` siblings, DRF's and adrf's
-# operators included. DRF types only the sync methods, so a permission is `Any` here.
+# operators included. DRF types only the sync methods, so a permission whose methods are
+# called is `Any` here, and `object` where it is only inspected.
 Method = Callable[..., object]
 
 
-def _operator(permission: Any, name: str) -> str | None:
+def _operator(permission: object, name: str) -> str | None:
     """`"and"`, `"or"` or `"not"` if `permission.<name>` is a known operator's, else `None`."""
     if not isinstance(permission, AND | OR | NOT):
         return None
@@ -101,7 +102,7 @@ def _operator(permission: Any, name: str) -> str | None:
     return "or" if isinstance(permission, OR) else "not"
 
 
-def _await_view_queryset(permission: Any) -> None:
+def _await_view_queryset(permission: object) -> None:
     """
     Let DRF's model permissions work with an `async def get_queryset`.
 
@@ -129,7 +130,7 @@ def _await_view_queryset(permission: Any) -> None:
     permission._queryset = _queryset  # type: ignore[method-assign]
 
 
-def _decision(permission: Any, method: Method, result: object) -> bool:
+def _decision(permission: object, method: Method, result: object) -> bool:
     """
     DRF's reading of a permission's answer, `bool(result)`, except for answers that cannot be
     a decision: an async generator (an `async def` with `yield`), a generator, a
@@ -196,7 +197,7 @@ async def ahas_object_permission(
     return await _acall(permission, method, request, view, obj)
 
 
-async def _acall(permission: Any, method: Method, request: Request, *args: object) -> bool:
+async def _acall(permission: object, method: Method, request: Request, *args: object) -> bool:
     _await_view_queryset(permission)
     try:
         result = await call_hook(permission, method, request, *args)
@@ -275,7 +276,7 @@ def _has_object_permission(
     return _resolve(permission, method, request, view, obj)
 
 
-def _sync_method(permission: Any, name: str) -> Method:
+def _sync_method(permission: object, name: str) -> Method:
     # A class that implements only `ahas_permission` inherits BasePermission's
     # `has_permission`, which grants: use the async sibling instead of that default.
     sibling: Method | None = getattr(permission, "a" + name, None)
@@ -287,7 +288,7 @@ def _sync_method(permission: Any, name: str) -> Method:
     return method
 
 
-def _resolve(permission: Any, method: Method, *args: object) -> bool:
+def _resolve(permission: object, method: Method, *args: object) -> bool:
     what = f"{type(permission).__name__}.{getattr(method, '__name__', 'has_permission')}"
     _await_view_queryset(permission)
     result = method(*args)
