@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 from rest_framework.fields import SkipField
@@ -54,6 +54,8 @@ __all__ = [
     "resolve_awaitables",
     "resolve_data_sync",
 ]
+
+S = TypeVar("S")
 
 # (container, key, awaitable): where an awaitable sits in serialized data. The key is a dict key
 # or a list index; serializers are duck-typed (DRF's, adrf's, this mixin), so they are `Any`.
@@ -214,7 +216,7 @@ def data_in_thread(serializer: Any) -> list[Slot]:
     return find_awaitables(serializer._data)
 
 
-def resolve_data_sync(serializer: Any) -> Any:
+def resolve_data_sync(serializer: S) -> S:
     """
     Build `serializer.data` now, for a sync caller off the event loop, with every async
     attribute awaited; return the serializer.
