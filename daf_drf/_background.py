@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Coroutine
 from functools import partial
 from threading import Lock
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http.response import HttpResponseBase
 
@@ -22,6 +22,8 @@ from daf_drf.hooks import inline_safe
 from daf_drf.settings import daf_settings
 
 __all__ = ["fire_and_forget"]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("daf_drf.tasks")
 
@@ -33,11 +35,11 @@ _background_lock = Lock()
 
 
 def fire_and_forget(
-    coro: Coroutine[Any, Any, Any],
+    coro: Coroutine[Any, Any, T],
     *,
     after: HttpResponseBase | None = None,
     name: str | None = None,
-) -> asyncio.Task[Any] | None:
+) -> asyncio.Task[T] | None:
     """
     Run `coro` in the background on the running event loop; return its `asyncio.Task`, or
     `None` when it was dropped.
@@ -110,7 +112,7 @@ def fire_and_forget(
     return background
 
 
-async def _after_gate(gate: asyncio.Event, coro: Coroutine[Any, Any, Any]) -> Any:
+async def _after_gate(gate: asyncio.Event, coro: Coroutine[Any, Any, T]) -> T:
     try:
         await gate.wait()
     except BaseException:
@@ -126,7 +128,7 @@ def _open_gate(loop: asyncio.AbstractEventLoop, gate: asyncio.Event) -> None:
 
 
 def _abandon_if_closed_never(
-    loop: asyncio.AbstractEventLoop, gate: asyncio.Event, background: asyncio.Task[Any]
+    loop: asyncio.AbstractEventLoop, gate: asyncio.Event, background: asyncio.Task[T]
 ) -> None:
     # The response was garbage-collected without `close()` (a middleware replaced it, or the
     # client went away first): drop the work instead of waiting forever.
@@ -139,7 +141,7 @@ def _abandon_if_closed_never(
         loop.call_soon_threadsafe(background.cancel)
 
 
-def _background_done(background: asyncio.Task[Any]) -> None:
+def _background_done(background: asyncio.Task[T]) -> None:
     running = _background.get(background.get_loop())
     if running is not None:
         running.discard(background)

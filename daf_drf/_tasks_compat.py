@@ -12,51 +12,36 @@ every class that means "no such result".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-try:
-    from django.tasks import (  # type: ignore[import-not-found,unused-ignore]
-        default_task_backend,
-        task_backends,
-    )
-    from django.tasks.backends.base import (  # type: ignore[import-not-found,unused-ignore]
-        BaseTaskBackend,
-    )
-    from django.tasks.base import (  # type: ignore[import-not-found,unused-ignore]
-        Task,
-        TaskResult,
-        TaskResultStatus,
-        task,
-    )
-    from django.tasks.exceptions import (  # type: ignore[import-not-found,unused-ignore]
-        TaskResultDoesNotExist,
-    )
+if TYPE_CHECKING:
+    # Typed by django-stubs' `django.tasks`: the backport has the same API.
+    from django.tasks import default_task_backend, task_backends
+    from django.tasks.backends.base import BaseTaskBackend
+    from django.tasks.base import Task, TaskResult, TaskResultStatus, task
+    from django.tasks.exceptions import TaskResultDoesNotExist
 
-    TASKS_MODULE = "django.tasks"
-except ImportError:  # Django 5.2: the backport.
+    TASKS_MODULE: str
+else:
     try:
-        from django_tasks import (  # type: ignore[assignment,no-redef,unused-ignore]
-            default_task_backend,
-            task_backends,
-        )
-        from django_tasks.backends.base import (  # type: ignore[assignment,no-redef,unused-ignore]
-            BaseTaskBackend,
-        )
-        from django_tasks.base import (  # type: ignore[assignment,no-redef,unused-ignore]
-            Task,
-            TaskResult,
-            TaskResultStatus,
-            task,
-        )
-        from django_tasks.exceptions import (  # type: ignore[assignment,no-redef,unused-ignore]
-            TaskResultDoesNotExist,
-        )
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "daf_drf.tasks needs Django's Tasks framework: Django >= 6.0, or on Django 5.2 "
-            "the backport (`pip install 'daf_drf[tasks]'`, which installs django-tasks)."
-        ) from exc
-    TASKS_MODULE = "django_tasks"
+        from django.tasks import default_task_backend, task_backends
+        from django.tasks.backends.base import BaseTaskBackend
+        from django.tasks.base import Task, TaskResult, TaskResultStatus, task
+        from django.tasks.exceptions import TaskResultDoesNotExist
+
+        TASKS_MODULE = "django.tasks"
+    except ImportError:  # Django 5.2: the backport.
+        try:
+            from django_tasks import default_task_backend, task_backends
+            from django_tasks.backends.base import BaseTaskBackend
+            from django_tasks.base import Task, TaskResult, TaskResultStatus, task
+            from django_tasks.exceptions import TaskResultDoesNotExist
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "daf_drf.tasks needs Django's Tasks framework: Django >= 6.0, or on Django 5.2 "
+                "the backport (`pip install 'daf_drf[tasks]'`, which installs django-tasks)."
+            ) from exc
+        TASKS_MODULE = "django_tasks"
 
 _does_not_exist: list[type[Exception]] = [TaskResultDoesNotExist]
 try:
@@ -64,7 +49,7 @@ try:
 except ImportError:  # pragma: no cover - only Django 6 without the backport
     pass
 else:
-    if _BackportDoesNotExist is not TaskResultDoesNotExist:  # type: ignore[comparison-overlap]
+    if _BackportDoesNotExist not in _does_not_exist:
         _does_not_exist.append(_BackportDoesNotExist)
 
 RESULT_DOES_NOT_EXIST: tuple[type[Exception], ...] = tuple(_does_not_exist)
@@ -85,12 +70,12 @@ __all__ = [
 ]
 
 
-def status_value(status: Any) -> str:
+def status_value(status: object) -> str:
     """The plain string of a `TaskResultStatus` from either framework (`"SUCCESSFUL"`)."""
     return str(getattr(status, "value", status))
 
 
-def find_unserializable(value: Any, path: str) -> tuple[str, type] | None:
+def find_unserializable(value: object, path: str) -> tuple[str, type] | None:
     """
     Return `(path, type)` of the first part of `value` that JSON cannot carry, or `None`.
 

@@ -89,7 +89,7 @@ def _split_credentials(request: Any, scheme: bytes, kind: str) -> bytes | None:
         raise exceptions.AuthenticationFailed(
             _("Invalid token header. Token string should not contain spaces.")
         )
-    return auth[1]  # type: ignore[no-any-return]
+    return auth[1]
 
 
 class SessionAuthentication(drf_authentication.SessionAuthentication):

@@ -15,8 +15,8 @@ DRF's policy decorators (`permission_classes`, `throttle_classes`, `throttle_sco
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 from rest_framework import decorators as drf_decorators
 from rest_framework.decorators import (
@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 
+T = TypeVar("T")
+
+
 class ApiViewMisuse(AssertionError, TypeError):
     """
     `@api_view` used without its method list, or with a string: DRF's `AssertionError` with
@@ -56,7 +59,7 @@ class ApiViewMisuse(AssertionError, TypeError):
     """
 
 
-def _check_order(func: Any, decorator_name: str) -> None:
+def _check_order(func: object, decorator_name: str) -> None:
     """Raise `TypeError` if a policy decorator sits above `@api_view` (DRF >= 3.17's check)."""
     if hasattr(func, "cls") and issubclass(func.cls, DRFAPIView):
         raise TypeError(
@@ -69,9 +72,9 @@ def _check_order(func: Any, decorator_name: str) -> None:
         )
 
 
-def _policy(attribute: str) -> Callable[[Any], Callable[[Any], Any]]:
-    def policy(value: Any) -> Callable[[Any], Any]:
-        def decorator(func: Any) -> Any:
+def _policy(attribute: str) -> Callable[[object], Callable[[T], T]]:
+    def policy(value: object) -> Callable[[T], T]:
+        def decorator(func: T) -> T:
             _check_order(func, attribute)
             setattr(func, attribute, value)
             return func
@@ -108,7 +111,7 @@ _POLICIES = (
 
 def api_view(
     http_method_names: Sequence[str] | None = None,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+) -> Callable[[Callable[..., Awaitable[object]]], Callable[..., Any]]:
     """
     Turn an `async def` function into a daf_drf `APIView` subclass, like DRF's `@api_view`.
 
@@ -117,7 +120,7 @@ def api_view(
     """
     methods = ["GET"] if http_method_names is None else http_method_names
 
-    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+    def decorator(func: Callable[..., Awaitable[object]]) -> Callable[..., Any]:
         # DRF's checks, where DRF makes them: `@api_view` without its list hands back this
         # decorator as the "view", which raises when called; a string raises when decorating.
         if inspect.isfunction(methods):
@@ -133,10 +136,10 @@ def api_view(
                 "sync function view."
             )
 
-        async def handler(self: APIView, *args: Any, **kwargs: Any) -> Any:
+        async def handler(self: APIView, *args: object, **kwargs: object) -> object:
             return await func(*args, **kwargs)
 
-        attrs: dict[str, Any] = {"__doc__": func.__doc__, "__module__": func.__module__}
+        attrs: dict[str, object] = {"__doc__": func.__doc__, "__module__": func.__module__}
         # The same set expression as DRF, so that `Allow` lists the methods in DRF's order.
         allowed_methods = set(methods) | {"options"}
         attrs["http_method_names"] = [m.lower() for m in allowed_methods]
@@ -145,8 +148,10 @@ def api_view(
         for name in _POLICIES:
             attrs[name] = getattr(func, name, getattr(APIView, name))
         attrs["throttle_scope"] = getattr(func, "throttle_scope", None)
-        wrapped = type(func.__name__, (APIView,), attrs)
+        # `type()` builds an `APIView` subclass, which typeshed can only call `type`.
+        wrapped = cast(type[APIView], type(func.__name__, (APIView,), attrs))
         wrapped.__qualname__ = func.__qualname__
-        return wrapped.as_view()  # type: ignore[attr-defined,no-any-return]
+        view: Callable[..., Any] = wrapped.as_view()
+        return view
 
     return decorator

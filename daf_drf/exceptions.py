@@ -7,8 +7,8 @@ Every exception class of `rest_framework.exceptions` is re-exported here, so tha
 - `PayloadTooLarge`: a 413 for bodies over `DATA_UPLOAD_MAX_MEMORY_SIZE`.
 - `UserNotLoaded`: a programming error raised when `request.user` is read on the event loop
   before authentication ran.
-- `exception_handler`: the async twin of DRF's default handler, answering exactly what DRF's
-  answers.
+- `exception_handler`: deprecated, an async wrapper of DRF's default handler (which daf_drf
+  views already run inline on the loop).
 - `problem_details_handler`: an opt-in handler answering RFC 9457 `application/problem+json`.
 
 DRF's `bad_request` and `server_error` (JSON `handler400`/`handler500` views) are re-exported too.
@@ -16,6 +16,7 @@ DRF's `bad_request` and `server_error` (JSON `handler400`/`handler500` views) ar
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -98,18 +99,24 @@ def _drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
 
 async def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """
-    The async twin of `rest_framework.views.exception_handler`.
+    Deprecated: an async wrapper of `rest_framework.views.exception_handler`.
 
     It answers exactly what DRF's default handler answers (status, body, `WWW-Authenticate`,
-    `Retry-After`), and returns `None` for exceptions DRF does not handle, so that they
-    propagate as in DRF. DRF's handler touches only the exception and, for rollback,
-    connections already open on this thread, so it is called inline.
-
-    Only daf_drf views can await it. In a project where some views are still DRF's, keep
-    `rest_framework.views.exception_handler` (daf_drf runs it inline, without a thread hop)
-    or use `problem_details_handler`: system check `daf_drf.E005` reports an async
-    `EXCEPTION_HANDLER` while DRF views are routed.
+    `Retry-After`) and returns `None` for exceptions DRF does not handle, because it only calls
+    it. It has no reason to exist: daf_drf views already run DRF's handler inline on the loop
+    (it is pure, so it costs no thread hop), and DRF's handler serves DRF views too, which this
+    one cannot (system check `daf_drf.E005`). Each call warns with a `DeprecationWarning`;
+    name `rest_framework.views.exception_handler` in `EXCEPTION_HANDLER`, or remove the
+    setting (it is DRF's default).
     """
+    warnings.warn(
+        "daf_drf.exceptions.exception_handler is deprecated: it only calls DRF's "
+        "rest_framework.views.exception_handler, which daf_drf views run inline on the event "
+        "loop and which serves DRF views too. Set REST_FRAMEWORK['EXCEPTION_HANDLER'] to "
+        "'rest_framework.views.exception_handler', or remove it (DRF's default).",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return _drf_exception_handler(exc, context)
 
 
@@ -132,7 +139,7 @@ def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Response
     if response is None:
         return None
     status_code = response.status_code
-    body: dict[str, Any] = {
+    body: dict[str, object] = {
         "type": "about:blank",
         "title": response.status_text,
         "status": status_code,

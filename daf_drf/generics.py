@@ -325,27 +325,27 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 # Concrete views: DRF's handlers, async, composed from daf_drf's mixins.
 
 
-class CreateAPIView(mixins.CreateModelMixin, drf_generics.CreateAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class CreateAPIView(mixins.CreateModelMixin, drf_generics.CreateAPIView, GenericAPIView):  # type: ignore[type-arg]
     async def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return await self.create(request, *args, **kwargs)
 
 
-class ListAPIView(mixins.ListModelMixin, drf_generics.ListAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class ListAPIView(mixins.ListModelMixin, drf_generics.ListAPIView, GenericAPIView):  # type: ignore[type-arg]
     async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return await self.list(request, *args, **kwargs)
 
 
-class RetrieveAPIView(mixins.RetrieveModelMixin, drf_generics.RetrieveAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class RetrieveAPIView(mixins.RetrieveModelMixin, drf_generics.RetrieveAPIView, GenericAPIView):  # type: ignore[type-arg]
     async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
 
-class DestroyAPIView(mixins.DestroyModelMixin, drf_generics.DestroyAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class DestroyAPIView(mixins.DestroyModelMixin, drf_generics.DestroyAPIView, GenericAPIView):  # type: ignore[type-arg]
     async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return await self.destroy(request, *args, **kwargs)
 
 
-class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView, GenericAPIView):  # type: ignore[type-arg]
     async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return await self.update(request, *args, **kwargs)
 
@@ -353,7 +353,7 @@ class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView, Generic
         return await self.partial_update(request, *args, **kwargs)
 
 
-class ListCreateAPIView(  # type: ignore[misc]
+class ListCreateAPIView(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     drf_generics.ListCreateAPIView,  # type: ignore[type-arg]
@@ -366,7 +366,7 @@ class ListCreateAPIView(  # type: ignore[misc]
         return await self.create(request, *args, **kwargs)
 
 
-class RetrieveUpdateAPIView(  # type: ignore[misc]
+class RetrieveUpdateAPIView(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     drf_generics.RetrieveUpdateAPIView,  # type: ignore[type-arg]
@@ -382,7 +382,7 @@ class RetrieveUpdateAPIView(  # type: ignore[misc]
         return await self.partial_update(request, *args, **kwargs)
 
 
-class RetrieveDestroyAPIView(  # type: ignore[misc]
+class RetrieveDestroyAPIView(
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     drf_generics.RetrieveDestroyAPIView,  # type: ignore[type-arg]
@@ -395,7 +395,7 @@ class RetrieveDestroyAPIView(  # type: ignore[misc]
         return await self.destroy(request, *args, **kwargs)
 
 
-class RetrieveUpdateDestroyAPIView(  # type: ignore[misc]
+class RetrieveUpdateDestroyAPIView(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,

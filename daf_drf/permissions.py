@@ -24,7 +24,8 @@ from __future__ import annotations
 import concurrent.futures
 import inspect
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import (
     AND,
@@ -45,6 +46,13 @@ from rest_framework.permissions import (
 
 from daf_drf.exceptions import UserNotLoaded
 from daf_drf.hooks import HookNotAwaitable, call_hook, inline_safe, resolve_sync
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from rest_framework.request import Request as DRFRequest
+    from rest_framework.views import APIView
+
+    from daf_drf.request import Request
 
 __all__ = [
     "AND",
@@ -75,8 +83,14 @@ logger = logging.getLogger("daf_drf")
 # that overrides a method is called like any other permission.
 _OPERATOR_MODULES = frozenset({"rest_framework.permissions", "adrf.permissions"})
 
+# A permission is duck-typed, as in DRF: anything with `has_permission` and
+# `has_object_permission` (sync or async) or daf_drf's `ahas_*` siblings, DRF's and adrf's
+# operators included. DRF types only the sync methods, so a permission whose methods are
+# called is `Any` here, and `object` where it is only inspected.
+Method = Callable[..., object]
 
-def _operator(permission: Any, name: str) -> str | None:
+
+def _operator(permission: object, name: str) -> str | None:
     """`"and"`, `"or"` or `"not"` if `permission.<name>` is a known operator's, else `None`."""
     if not isinstance(permission, AND | OR | NOT):
         return None
@@ -88,7 +102,7 @@ def _operator(permission: Any, name: str) -> str | None:
     return "or" if isinstance(permission, OR) else "not"
 
 
-def _await_view_queryset(permission: Any) -> None:
+def _await_view_queryset(permission: object) -> None:
     """
     Let DRF's model permissions work with an `async def get_queryset`.
 
@@ -104,8 +118,10 @@ def _await_view_queryset(permission: Any) -> None:
     if getattr(drf_queryset, "awaits_queryset", False):
         return
 
-    def _queryset(view: Any) -> Any:
-        queryset = resolve_sync(drf_queryset(view), what=f"{type(view).__qualname__}.get_queryset")
+    def _queryset(view: APIView) -> QuerySet[Any]:
+        queryset: QuerySet[Any] = resolve_sync(
+            drf_queryset(view), what=f"{type(view).__qualname__}.get_queryset"
+        )
         # DRF's own check, which an `async def get_queryset` passes with its coroutine.
         assert queryset is not None, f"{view.__class__.__name__}.get_queryset() returned None"
         return queryset
@@ -114,7 +130,7 @@ def _await_view_queryset(permission: Any) -> None:
     permission._queryset = _queryset  # type: ignore[method-assign]
 
 
-def _decision(permission: Any, method: Any, result: Any) -> bool:
+def _decision(permission: object, method: Method, result: object) -> bool:
     """
     DRF's reading of a permission's answer, `bool(result)`, except for answers that cannot be
     a decision: an async generator (an `async def` with `yield`), a generator, a
@@ -141,7 +157,7 @@ def _decision(permission: Any, method: Any, result: Any) -> bool:
 # --- on the event loop -------------------------------------------------------------------------
 
 
-async def ahas_permission(permission: Any, request: Any, view: Any) -> bool:
+async def ahas_permission(permission: Any, request: Request, view: APIView) -> bool:
     """Evaluate `permission.has_permission` on the event loop, composites included."""
     op = _operator(permission, "has_permission")
     if op == "and":
@@ -158,7 +174,9 @@ async def ahas_permission(permission: Any, request: Any, view: Any) -> bool:
     return await _acall(permission, method, request, view)
 
 
-async def ahas_object_permission(permission: Any, request: Any, view: Any, obj: Any) -> bool:
+async def ahas_object_permission(
+    permission: Any, request: Request, view: APIView, obj: object
+) -> bool:
     """Evaluate `permission.has_object_permission` on the event loop, composites included."""
     op = _operator(permission, "has_object_permission")
     if op == "and":
@@ -179,7 +197,7 @@ async def ahas_object_permission(permission: Any, request: Any, view: Any, obj: 
     return await _acall(permission, method, request, view, obj)
 
 
-async def _acall(permission: Any, method: Any, request: Any, *args: Any) -> bool:
+async def _acall(permission: object, method: Method, request: Request, *args: object) -> bool:
     _await_view_queryset(permission)
     try:
         result = await call_hook(permission, method, request, *args)
@@ -200,7 +218,7 @@ async def _acall(permission: Any, method: Any, request: Any, *args: Any) -> bool
 # --- at DRF's sync call sites ---------------------------------------------------------------------
 
 
-def has_permission(permission: Any, request: Any, view: Any) -> bool:
+def has_permission(permission: Any, request: DRFRequest, view: APIView) -> bool:
     """
     Evaluate `permission.has_permission` from a sync call site (OPTIONS metadata, the
     browsable API, schema generation). Async checks are awaited from worker threads; on the
@@ -212,7 +230,7 @@ def has_permission(permission: Any, request: Any, view: Any) -> bool:
         return False
 
 
-def has_object_permission(permission: Any, request: Any, view: Any, obj: Any) -> bool:
+def has_object_permission(permission: Any, request: DRFRequest, view: APIView, obj: object) -> bool:
     """The sync-call-site twin of `ahas_object_permission`; denies what it can't await."""
     try:
         return _has_object_permission(permission, request, view, obj)
@@ -220,7 +238,7 @@ def has_object_permission(permission: Any, request: Any, view: Any, obj: Any) ->
         return False
 
 
-def _has_permission(permission: Any, request: Any, view: Any) -> bool:
+def _has_permission(permission: Any, request: DRFRequest, view: APIView) -> bool:
     op = _operator(permission, "has_permission")
     if op == "and":
         return _has_permission(permission.op1, request, view) and _has_permission(
@@ -238,7 +256,9 @@ def _has_permission(permission: Any, request: Any, view: Any) -> bool:
     return _resolve(permission, method, request, view)
 
 
-def _has_object_permission(permission: Any, request: Any, view: Any, obj: Any) -> bool:
+def _has_object_permission(
+    permission: Any, request: DRFRequest, view: APIView, obj: object
+) -> bool:
     op = _operator(permission, "has_object_permission")
     if op == "and":
         return _has_object_permission(permission.op1, request, view, obj) and (
@@ -256,18 +276,19 @@ def _has_object_permission(permission: Any, request: Any, view: Any, obj: Any) -
     return _resolve(permission, method, request, view, obj)
 
 
-def _sync_method(permission: Any, name: str) -> Any:
+def _sync_method(permission: object, name: str) -> Method:
     # A class that implements only `ahas_permission` inherits BasePermission's
     # `has_permission`, which grants: use the async sibling instead of that default.
-    sibling = getattr(permission, "a" + name, None)
+    sibling: Method | None = getattr(permission, "a" + name, None)
     if sibling is not None and getattr(type(permission), name, None) is getattr(
         BasePermission, name
     ):
         return sibling
-    return getattr(permission, name)
+    method: Method = getattr(permission, name)
+    return method
 
 
-def _resolve(permission: Any, method: Any, *args: Any) -> bool:
+def _resolve(permission: object, method: Method, *args: object) -> bool:
     what = f"{type(permission).__name__}.{getattr(method, '__name__', 'has_permission')}"
     _await_view_queryset(permission)
     result = method(*args)

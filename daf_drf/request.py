@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -22,10 +22,16 @@ from django.http.request import RawPostDataException
 from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import request as drf_request
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser
 
 from daf_drf.exceptions import ParseError, PayloadTooLarge, UserNotLoaded
 from daf_drf.hooks import _loop_running_here, call_hook, resolve_sync
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, _User
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.authtoken.models import Token
+    from rest_framework.request import ForcedAuthentication
 
 __all__ = ["Request"]
 
@@ -45,7 +51,7 @@ class _Proxied:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
+    def __get__(self, instance: Request | None, owner: type | None = None) -> Any:
         if instance is None:
             return self
         return getattr(instance._request, self.name)
@@ -71,25 +77,28 @@ class Request(drf_request.Request):
     def _authenticated(self) -> bool:
         return "_user" in self.__dict__
 
-    @property  # type: ignore[override]
-    def user(self) -> Any:
+    @property
+    def user(self) -> _User | AnonymousUser:
+        user: _User | AnonymousUser
         try:
-            return self.__dict__["_user"]
+            user = self.__dict__["_user"]
+            return user
         except KeyError:
             pass
         if _loop_running_here():
             raise UserNotLoaded("user")
         with drf_request.wrap_attributeerrors():
             self._authenticate()
-        return self.__dict__["_user"]
+        user = self.__dict__["_user"]
+        return user
 
     @user.setter
-    def user(self, value: Any) -> None:
+    def user(self, value: _User | AnonymousUser) -> None:
         self._user = value
         self._request.user = value
 
-    @property  # type: ignore[override]
-    def auth(self) -> Any:
+    @property
+    def auth(self) -> Token | Any:
         try:
             return self.__dict__["_auth"]
         except KeyError:
@@ -101,12 +110,12 @@ class Request(drf_request.Request):
         return self.__dict__["_auth"]
 
     @auth.setter
-    def auth(self, value: Any) -> None:
+    def auth(self, value: Token | Any) -> None:
         self._auth = value
         self._request.auth = value  # type: ignore[attr-defined]
 
     @property
-    def successful_authenticator(self) -> Any:
+    def successful_authenticator(self) -> BaseAuthentication | ForcedAuthentication | None:
         if "_authenticator" not in self.__dict__:
             if _loop_running_here():
                 raise UserNotLoaded("user")
@@ -114,13 +123,13 @@ class Request(drf_request.Request):
                 self._authenticate()
         return self._authenticator
 
-    async def auser(self) -> Any:
+    async def auser(self) -> _User | AnonymousUser:
         """Return the authenticated user, authenticating the request first if needed."""
         if not self._authenticated():
             await self._aauthenticate()
         return self._user
 
-    async def aauth(self) -> Any:
+    async def aauth(self) -> Token | Any:
         """Return the authentication info (a token...), authenticating first if needed."""
         if not self._authenticated():
             await self._aauthenticate()
@@ -136,12 +145,16 @@ class Request(drf_request.Request):
                     what=f"{type(authenticator).__name__}.authenticate",
                 )
             except drf_exceptions.APIException:
-                self._not_authenticated()  # type: ignore[attr-defined]
+                self._anonymous()
                 raise
             if result is not None:
                 self._authenticator = authenticator
                 self.user, self.auth = result
                 return
+        self._anonymous()
+
+    def _anonymous(self) -> None:
+        # DRF's `_not_authenticated()` (UNAUTHENTICATED_USER / _TOKEN), absent from its stubs.
         self._not_authenticated()  # type: ignore[attr-defined]
 
     async def _aauthenticate(self) -> None:
@@ -154,13 +167,13 @@ class Request(drf_request.Request):
                 else:
                     result = await call_hook(authenticator, authenticator.authenticate, self)
             except drf_exceptions.APIException:
-                self._not_authenticated()  # type: ignore[attr-defined]
+                self._anonymous()
                 raise
             if result is not None:
                 self._authenticator = authenticator
                 self.user, self.auth = result
                 return
-        self._not_authenticated()  # type: ignore[attr-defined]
+        self._anonymous()
 
     # --- parsing ---------------------------------------------------------------------------
 
@@ -188,7 +201,7 @@ class Request(drf_request.Request):
         # Deep nesting must be a 400 on every Python: 3.11's json module raises RecursionError
         # near 1,000 levels (DRF answers 500), while 3.12+ parses far deeper, at a cost. The
         # scan runs only when the body holds more brackets than the limit at all.
-        if not isinstance(self.negotiator.select_parser(self, self.parsers or []), JSONParser):  # type: ignore[union-attr]
+        if not isinstance(self._body_parser(), JSONParser):
             return
         try:
             body = self._request.body
@@ -203,7 +216,7 @@ class Request(drf_request.Request):
         # DRF 3.18 refuses charsets that are not text encodings (`bz2_codec` would decompress a
         # tiny body without bound, after the size limit was checked). Older DRF decodes with
         # them (a 500, or worse); daf_drf answers DRF 3.18's 400 on every version.
-        encoding = self.parser_context.get("encoding") or settings.DEFAULT_CHARSET  # type: ignore[union-attr]
+        encoding = self.parser_context.get("encoding") or settings.DEFAULT_CHARSET
         try:
             "".encode(encoding)
         except (LookupError, UnicodeError):
@@ -215,11 +228,16 @@ class Request(drf_request.Request):
     def _parses_whole_body(self) -> bool:
         if not self.content_type or self._request._read_started:  # type: ignore[attr-defined]
             return False
-        parser = self.negotiator.select_parser(self, self.parsers or [])  # type: ignore[union-attr]
-        return isinstance(parser, JSONParser | FormParser)
+        return isinstance(self._body_parser(), JSONParser | FormParser)
+
+    def _body_parser(self) -> BaseParser | None:
+        # DRF's `__init__` always sets a negotiator; its stubs allow `None`.
+        if self.negotiator is None:
+            return None
+        return self.negotiator.select_parser(self, self.parsers or [])
 
     def _empty_data(self) -> None:
-        self._data = QueryDict("", encoding=self._request._encoding)  # type: ignore[attr-defined]
+        self._data = QueryDict("", encoding=self._request.encoding)
         self._files: MultiValueDict[str, Any] = MultiValueDict()
         self._full_data = self._data
 

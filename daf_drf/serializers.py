@@ -31,14 +31,17 @@ is already built, with its async attributes awaited on the loop in one hop (`res
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
 from daf_drf.hooks import _loop_running_here
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 __all__ = [
     "AsyncSerializerMixin",
@@ -52,8 +55,11 @@ __all__ = [
     "resolve_data_sync",
 ]
 
-# (container, key, awaitable): where an awaitable sits in serialized data.
-Slot = tuple[Any, Any, Any]
+S = TypeVar("S")
+
+# (container, key, awaitable): where an awaitable sits in serialized data. The key is a dict key
+# or a list index; serializers are duck-typed (DRF's, adrf's, this mixin), so they are `Any`.
+Slot = tuple["dict[Any, object] | list[object]", Any, "_Pending | Awaitable[object]"]
 
 
 class _Pending:
@@ -61,22 +67,22 @@ class _Pending:
 
     __slots__ = ("awaitable", "field")
 
-    def __init__(self, awaitable: Awaitable[Any], field: Any) -> None:
+    def __init__(self, awaitable: Awaitable[object], field: Any) -> None:
         self.awaitable = awaitable
         self.field = field
 
-    async def resolve(self) -> Any:
+    async def resolve(self) -> object:
         value = await self.awaitable
         if value is None:
             return None
         return self.field.to_representation(value)
 
 
-def _is_pending(value: Any) -> bool:
+def _is_pending(value: object) -> TypeGuard[_Pending | Awaitable[object]]:
     return type(value) is _Pending or inspect.isawaitable(value)
 
 
-def find_awaitables(data: Any) -> list[Slot]:
+def find_awaitables(data: object) -> list[Slot]:
     """
     Return, in document order, the slots of `data` (nested dicts and lists, as DRF's `.data`
     builds them) that hold an awaitable: a type check per value.
@@ -87,7 +93,7 @@ def find_awaitables(data: Any) -> list[Slot]:
     return slots
 
 
-def _collect(node: Any, slots: list[Slot]) -> None:
+def _collect(node: dict[Any, object] | list[object], slots: list[Slot]) -> None:
     items = node.items() if isinstance(node, dict) else enumerate(node)
     for key, value in items:
         kind = type(value)
@@ -99,7 +105,7 @@ def _collect(node: Any, slots: list[Slot]) -> None:
             slots.append((node, key, value))
 
 
-def _close(value: Any) -> None:
+def _close(value: object) -> None:
     awaitable = value.awaitable if type(value) is _Pending else value
     close = getattr(awaitable, "close", None)
     if close is not None:
@@ -115,7 +121,7 @@ async def resolve_awaitables(slots: list[Slot]) -> None:
     """
     for index, (container, key, value) in enumerate(slots):
         try:
-            result = await value.resolve() if type(value) is _Pending else await value
+            result = await value.resolve() if isinstance(value, _Pending) else await value
             holder = [result]
             nested = find_awaitables(holder)
             if nested:
@@ -127,14 +133,15 @@ async def resolve_awaitables(slots: list[Slot]) -> None:
         container[key] = holder[0]
 
 
-def _native(serializer: Any, name: str) -> Any:
+def _native(serializer: object, name: str) -> Callable[..., Awaitable[Any]] | None:
     """The serializer's own async `name` (adrf style), if it has one that isn't ours."""
     method = getattr(type(serializer), name, None)
     if method is None or not inspect.iscoroutinefunction(method):
         return None
     if method is getattr(AsyncSerializerMixin, name, None):
         return None
-    return getattr(serializer, name)
+    native: Callable[..., Awaitable[Any]] = getattr(serializer, name)
+    return native
 
 
 _PLAIN_MODULES = ("rest_framework.fields", "rest_framework.relations")
@@ -142,10 +149,10 @@ _PLAIN_MODULES = ("rest_framework.fields", "rest_framework.relations")
 
 # (model, attribute name) -> whether reading it is sync. Asked per field of every model
 # serializer's output, and `get_field` answers a property or a method with an exception.
-_SYNC_MODEL_ATTRIBUTES: dict[tuple[Any, str], bool] = {}
+_SYNC_MODEL_ATTRIBUTES: dict[tuple[type[Model], str], bool] = {}
 
 
-def _model_attribute_is_sync(model: Any, name: str) -> bool:
+def _model_attribute_is_sync(model: type[Model], name: str) -> bool:
     key = (model, name)
     known = _SYNC_MODEL_ATTRIBUTES.get(key)
     if known is None:
@@ -153,7 +160,7 @@ def _model_attribute_is_sync(model: Any, name: str) -> bool:
     return known
 
 
-def _read_model_attribute_is_sync(model: Any, name: str) -> bool:
+def _read_model_attribute_is_sync(model: type[Model], name: str) -> bool:
     try:
         model._meta.get_field(name)
     except Exception:  # not a model field: a property or a method
@@ -184,7 +191,7 @@ def may_hold_awaitables(serializer: Any) -> bool:
     return any(_field_may_await(serializer, model, f) for f in serializer._readable_fields)
 
 
-def _field_may_await(serializer: Any, model: Any, field: Any) -> bool:
+def _field_may_await(serializer: Any, model: type[Model], field: Any) -> bool:
     from rest_framework import serializers as drf_serializers
 
     if isinstance(field, drf_serializers.BaseSerializer):
@@ -209,7 +216,7 @@ def data_in_thread(serializer: Any) -> list[Slot]:
     return find_awaitables(serializer._data)
 
 
-def resolve_data_sync(serializer: Any) -> Any:
+def resolve_data_sync(serializer: S) -> S:
     """
     Build `serializer.data` now, for a sync caller off the event loop, with every async
     attribute awaited; return the serializer.
@@ -253,7 +260,7 @@ async def ais_valid(serializer: Any, *, raise_exception: bool = False) -> bool:
     return bool(await sync_to_async(serializer.is_valid)(raise_exception=raise_exception))
 
 
-async def asave(serializer: Any, **kwargs: Any) -> Any:
+async def asave(serializer: Any, **kwargs: object) -> Any:
     """
     Save a validated serializer: its own `async def asave` if it has one (adrf's
     serializers), else `serializer.save(**kwargs)` in one thread hop. Returns the instance.
@@ -301,10 +308,15 @@ class AsyncSerializerMixin:
     converted after the attribute is awaited, on the loop.
     """
 
+    if TYPE_CHECKING:
+        # Provided by the DRF serializer this class is mixed into.
+        @property
+        def _readable_fields(self) -> Iterable[Any]: ...
+
     async def ais_valid(self, *, raise_exception: bool = False) -> bool:
         return await ais_valid(self, raise_exception=raise_exception)
 
-    async def asave(self, **kwargs: Any) -> Any:
+    async def asave(self, **kwargs: object) -> Any:
         return await asave(self, **kwargs)
 
     async def adata(self) -> Any:
@@ -313,8 +325,8 @@ class AsyncSerializerMixin:
     def to_representation(self, instance: Any) -> Any:
         # DRF's loop over readable fields, except that an awaitable attribute is deferred
         # (DRF would hand the coroutine object to the field and render its repr).
-        ret: dict[str, Any] = {}
-        for field in self._readable_fields:  # type: ignore[attr-defined]
+        ret: dict[str, object] = {}
+        for field in self._readable_fields:
             try:
                 attribute = field.get_attribute(instance)
             except SkipField:

@@ -25,7 +25,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from rest_framework.settings import perform_import
 
-DEFAULTS: dict[str, Any] = {
+DEFAULTS: dict[str, object] = {
     # Sync hooks (permissions, authenticators, throttles, exception handlers) listed here
     # run inline on the event loop instead of in a thread. Dotted paths.
     "INLINE_HOOKS": [],
@@ -55,8 +55,6 @@ DEFAULTS: dict[str, Any] = {
 IMPORT_STRINGS: frozenset[str] = frozenset({"INLINE_HOOKS"})
 
 _MISSING = object()
-# Cache key of `inline_hooks()`: not a setting name, so `__getattr__` never returns it.
-_INLINE_HOOK_SETS = "_inline_hook_sets"
 
 
 class DafSettings:
@@ -67,13 +65,14 @@ class DafSettings:
     until `reload()`, which runs whenever `override_settings` changes `DAF_DRF`.
     """
 
-    def __init__(self, defaults: dict[str, Any], import_strings: frozenset[str]) -> None:
+    def __init__(self, defaults: dict[str, object], import_strings: frozenset[str]) -> None:
         self.defaults = defaults
         self.import_strings = import_strings
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, object] = {}
+        self._inline_hooks: tuple[frozenset[object], tuple[object, ...]] | None = None
 
     @property
-    def user_settings(self) -> dict[str, Any]:
+    def user_settings(self) -> dict[str, object]:
         value = getattr(settings, "DAF_DRF", None) or {}
         if not isinstance(value, dict):
             from django.core.exceptions import ImproperlyConfigured
@@ -93,14 +92,15 @@ class DafSettings:
         self._cache[name] = value
         return value
 
-    def inline_hooks(self) -> tuple[frozenset[Any], tuple[Any, ...]]:
+    def inline_hooks(self) -> tuple[frozenset[object], tuple[object, ...]]:
         """
         `INLINE_HOOKS` split into a set (the hashable entries, every function and class) and a
         tuple of the rest, cached until `reload()`: the hook rule asks on every request.
         """
-        cached = self._cache.get(_INLINE_HOOK_SETS, _MISSING)
-        if cached is _MISSING:
-            hashable, other = [], []
+        cached = self._inline_hooks
+        if cached is None:
+            hashable: list[object] = []
+            other: list[object] = []
             for entry in self.INLINE_HOOKS:
                 try:
                     hash(entry)
@@ -108,17 +108,18 @@ class DafSettings:
                     other.append(entry)
                 else:
                     hashable.append(entry)
-            cached = self._cache[_INLINE_HOOK_SETS] = (frozenset(hashable), tuple(other))
-        return cached  # type: ignore[no-any-return]
+            cached = self._inline_hooks = (frozenset(hashable), tuple(other))
+        return cached
 
     def reload(self) -> None:
         self._cache.clear()
+        self._inline_hooks = None
 
 
 daf_settings = DafSettings(DEFAULTS, IMPORT_STRINGS)
 
 
 @receiver(setting_changed)
-def _reload_daf_settings(*, setting: str, **kwargs: Any) -> None:
+def _reload_daf_settings(*, setting: str, **kwargs: object) -> None:
     if setting in ("DAF_DRF", "REST_FRAMEWORK"):
         daf_settings.reload()

@@ -11,9 +11,10 @@ ORM shortcuts for async handlers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import Manager, Model, QuerySet
 from django.http import Http404
 from django.shortcuts import aget_list_or_404 as _aget_list_or_404
 from django.shortcuts import aget_object_or_404 as _aget_object_or_404
@@ -21,8 +22,12 @@ from rest_framework.generics import get_object_or_404
 
 __all__ = ["aget_list_or_404", "aget_object_or_404", "get_object_or_404"]
 
+M = TypeVar("M", bound=Model)
 
-async def aget_object_or_404(queryset: Any, *filter_args: Any, **filter_kwargs: Any) -> Any:
+
+async def aget_object_or_404(
+    queryset: type[M] | Manager[M] | QuerySet[M], *filter_args: object, **filter_kwargs: object
+) -> M:
     """
     The async twin of DRF's `get_object_or_404`: one query off the loop (Django's
     `QuerySet.aget`), and `Http404` both when nothing matches and when the lookup values have
@@ -36,7 +41,9 @@ async def aget_object_or_404(queryset: Any, *filter_args: Any, **filter_kwargs: 
         raise Http404 from exc
 
 
-async def aget_list_or_404(queryset: Any, *filter_args: Any, **filter_kwargs: Any) -> list[Any]:
+async def aget_list_or_404(
+    queryset: type[M] | Manager[M] | QuerySet[M], *filter_args: object, **filter_kwargs: object
+) -> list[M]:
     """Evaluate the filtered queryset off the loop; `Http404` if it is empty or mistyped."""
     try:
         return await _aget_list_or_404(queryset, *filter_args, **filter_kwargs)

@@ -28,38 +28,40 @@ See docs/tasks.md for when to use which.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from threading import Lock
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError
-from django.urls import NoReverseMatch, URLPattern, path
-from redis.exceptions import RedisError
+from django.urls import NoReverseMatch
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from daf_drf._background import fire_and_forget
 from daf_drf._tasks_compat import (
-    RESULT_DOES_NOT_EXIST,
     Task,
     TaskResult,
     TaskResultStatus,
     default_task_backend,
     find_unserializable,
-    status_value,
     task,
     task_backends,
 )
-from daf_drf.hooks import call_hook, inline_safe
+from daf_drf._tasks_status import (
+    BACKEND_ERRORS,
+    TaskStatusView,
+    TaskStoreUnavailable,
+    local_results,
+    make_status_token,
+    owner_key,
+    read_status_token,
+    task_result_data,
+    task_status_urlpatterns,
+)
 from daf_drf.settings import daf_settings
-from daf_drf.views import APIView
 
 __all__ = [
     "Task",
@@ -84,11 +86,8 @@ __all__ = [
 
 logger = logging.getLogger("daf_drf.tasks")
 
-_TOKEN_SALT = "daf_drf.tasks.status"
-# Results kept in process for backends that cannot fetch results (immediate, dummy).
-_LOCAL_RESULTS_SIZE = 1000
-# What a backend outage looks like while enqueueing or reading a result.
-_BACKEND_ERRORS = (DatabaseError, OSError, RedisError)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class TaskArgumentError(TypeError):
@@ -103,7 +102,7 @@ class TaskNotQueued(APIException):
     default_code = "task_not_queued"
 
 
-def uses_native_aenqueue(backend: Any) -> bool:
+def uses_native_aenqueue(backend: object) -> bool:
     """
     Whether daf_drf awaits `backend.aenqueue()` directly instead of `enqueue()` in one hop.
 
@@ -115,7 +114,7 @@ def uses_native_aenqueue(backend: Any) -> bool:
     return bool(getattr(backend, "supports_native_aenqueue", False))
 
 
-async def aenqueue(task_obj: Task[..., Any], /, *args: Any, **kwargs: Any) -> TaskResult[..., Any]:
+async def aenqueue(task_obj: Task[P, T], /, *args: P.args, **kwargs: P.kwargs) -> TaskResult[P, T]:
     """
     Enqueue `task_obj(*args, **kwargs)` from async code and return its `TaskResult`.
 
@@ -131,17 +130,18 @@ async def aenqueue(task_obj: Task[..., Any], /, *args: Any, **kwargs: Any) -> Ta
         )
     _check_arguments(task_obj, args, kwargs)
     backend = get_backend()
+    result: TaskResult[P, T]
     if uses_native_aenqueue(backend):
         result = await backend.aenqueue(task_obj, args, kwargs)
     else:
         result = await sync_to_async(backend.enqueue)(task_obj, args, kwargs)
     if not getattr(backend, "supports_get_result", False):
-        _local_results.put(backend.alias, result)
-    return result  # type: ignore[no-any-return]
+        local_results.put(backend.alias, result)
+    return result
 
 
 def _check_arguments(
-    task_obj: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    task_obj: Task[P, T], args: tuple[object, ...], kwargs: dict[str, object]
 ) -> None:
     found = find_unserializable(list(args), "args") or find_unserializable(kwargs, "kwargs")
     if found is None:
@@ -156,7 +156,7 @@ def _check_arguments(
 
 
 async def enqueue_response(
-    task_obj: Task[..., Any], /, *args: Any, request: Any, **kwargs: Any
+    task_obj: Task[..., Any], /, *args: object, request: Request, **kwargs: object
 ) -> Response:
     """
     Enqueue a task and answer `202 Accepted` with a `Location` to its status endpoint.
@@ -167,10 +167,10 @@ async def enqueue_response(
     """
     try:
         result = await aenqueue(task_obj, *args, **kwargs)
-    except (TaskArgumentError, *_BACKEND_ERRORS) as exc:
+    except (TaskArgumentError, *BACKEND_ERRORS) as exc:
         logger.error("Task %s was not enqueued: %s", task_obj.module_path, exc, exc_info=True)
         raise TaskNotQueued(str(exc) if settings.DEBUG else None) from exc
-    token = make_status_token(result, await _owner_key(request))
+    token = make_status_token(result, await owner_key(request))
     url_name = daf_settings.TASK_STATUS_URL_NAME
     try:
         location = reverse(url_name, kwargs={"task_id": token}, request=request)
@@ -184,150 +184,3 @@ async def enqueue_response(
         status=status.HTTP_202_ACCEPTED,
         headers={"Location": location},
     )
-
-
-async def _owner_key(request: Any) -> str | None:
-    auser = getattr(request, "auser", None)
-    user = await auser() if auser is not None else request.user
-    if user is None or not user.is_authenticated:
-        return None
-    return str(user.pk)
-
-
-def make_status_token(result: TaskResult[..., Any], owner_key: str | None) -> str:
-    """
-    The id of a task in its status URL: the task id, backend alias and owner, signed.
-
-    Ownership travels in the token instead of a table, so it works on every backend, costs
-    no query and no thread hop, and cannot be forged without `SECRET_KEY`.
-    """
-    payload = {"i": str(result.id), "b": result.backend, "u": owner_key}
-    return signing.dumps(payload, salt=_TOKEN_SALT, compress=True)
-
-
-def read_status_token(token: str) -> dict[str, Any] | None:
-    """The payload of a token from `make_status_token`, or `None` if it is not one."""
-    try:
-        payload = signing.loads(token, salt=_TOKEN_SALT)
-    except signing.BadSignature:
-        return None
-    return payload if isinstance(payload, dict) else None
-
-
-def task_result_data(result: TaskResult[..., Any], token: str) -> dict[str, Any]:
-    """
-    A task result as a response body: id, status, timestamps, and `result` or `error`.
-
-    A failure's exception class and traceback are included only when `DEBUG = True`.
-    """
-    state = status_value(result.status)
-    data: dict[str, Any] = {
-        "id": token,
-        "task_id": str(result.id),
-        "task": result.task.name,
-        "status": state,
-        "enqueued_at": result.enqueued_at,
-        "started_at": result.started_at,
-        "finished_at": result.finished_at,
-    }
-    if state == TaskResultStatus.SUCCESSFUL.value:
-        data["result"] = result.return_value
-    elif state == TaskResultStatus.FAILED.value:
-        error: dict[str, Any] = {"detail": "The task failed."}
-        if settings.DEBUG and result.errors:
-            error["exception_class"] = result.errors[-1].exception_class_path
-            error["traceback"] = result.errors[-1].traceback
-        data["error"] = error
-    return data
-
-
-class TaskStatusView(APIView):
-    """
-    Report a task's status, result or error by the id of its status URL.
-
-    By default the caller must be authenticated and must be the user who enqueued the task. An
-    unknown id and another user's id are both `404 Not Found`, so ids cannot be probed.
-    Override `has_task_permission()` to share tasks (with staff, say), or set
-    `permission_classes = [AllowAny]` to let anonymous callers read tasks enqueued anonymously
-    (the signed id then works as a bearer token).
-
-    Usage:
-
-        urlpatterns = [..., *task_status_urlpatterns()]
-    """
-
-    permission_classes = [IsAuthenticated]
-
-    async def get(self, request: Any, task_id: str) -> Response:
-        ref = read_status_token(task_id)
-        if ref is None:
-            raise NotFound()
-        # A project's override may query the ORM (groups, sharing): the hook rule runs it in a
-        # thread hop; the default below is pure and runs inline.
-        owner = await _owner_key(request)
-        if not await call_hook(self, self.has_task_permission, request, ref, owner):
-            raise NotFound()
-        result = await self.aget_task_result(ref["b"], ref["i"])
-        return Response(task_result_data(result, task_id))
-
-    @inline_safe
-    def has_task_permission(self, request: Any, ref: dict[str, Any], owner: str | None) -> bool:
-        """Whether the caller (`owner`, a user pk or `None`) may read the task `ref`."""
-        return ref.get("u") == owner
-
-    async def aget_task_result(self, alias: str, task_id: str) -> TaskResult[..., Any]:
-        """Load the result from its backend (one thread hop), or 404 if it is gone."""
-        try:
-            backend = task_backends[alias]
-        except ImproperlyConfigured as exc:  # The alias left TASKS since the enqueue.
-            raise NotFound() from exc
-        if not getattr(backend, "supports_get_result", False):
-            local = _local_results.get(alias, task_id)
-            if local is None:
-                raise NotFound()
-            return local
-        try:
-            return await backend.aget_result(task_id)  # type: ignore[no-any-return]
-        except RESULT_DOES_NOT_EXIST as exc:
-            raise NotFound() from exc
-        except _BACKEND_ERRORS as exc:
-            logger.error("Task %s: the task backend %r failed.", task_id, alias, exc_info=True)
-            raise TaskStoreUnavailable() from exc
-
-
-class TaskStoreUnavailable(APIException):
-    """The task backend could not be reached to read a result."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The task status is unavailable. Try again later."
-    default_code = "task_status_unavailable"
-
-
-def task_status_urlpatterns(
-    prefix: str = "tasks/", view: type[TaskStatusView] = TaskStatusView
-) -> list[URLPattern]:
-    """The status route, named `DAF_DRF["TASK_STATUS_URL_NAME"]`, for a URLconf."""
-    route = f"{prefix}<str:task_id>/"
-    return [path(route, view.as_view(), name=daf_settings.TASK_STATUS_URL_NAME)]
-
-
-class _LocalResults:
-    """Bounded in-process store for results of backends that cannot fetch results."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[str, str], TaskResult[..., Any]] = OrderedDict()
-        self._lock = Lock()
-
-    def put(self, alias: str, result: TaskResult[..., Any]) -> None:
-        with self._lock:
-            self._items[(alias, str(result.id))] = result
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def get(self, alias: str, task_id: str) -> TaskResult[..., Any] | None:
-        with self._lock:
-            return self._items.get((alias, task_id))
-
-
-_local_results = _LocalResults(_LOCAL_RESULTS_SIZE)

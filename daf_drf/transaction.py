@@ -36,8 +36,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, ParamSpec, TypeVar, overload
 
 from asgiref.sync import sync_to_async
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -48,11 +48,25 @@ from daf_drf.checks.transaction import check_atomic_requests
 __all__ = ["atomic", "check_atomic_requests", "mark_non_atomic", "request_atomic"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@overload
+def atomic(
+    using: Callable[P, R], savepoint: bool = True, durable: bool = False
+) -> Callable[P, Awaitable[R]]: ...
+
+
+@overload
+def atomic(
+    using: str | None = None, savepoint: bool = True, durable: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, Awaitable[R]]]: ...
 
 
 def atomic(
-    using: str | Callable[..., Any] | None = None, savepoint: bool = True, durable: bool = False
-) -> Any:
+    using: str | Callable[P, R] | None = None, savepoint: bool = True, durable: bool = False
+) -> Callable[P, Awaitable[R]] | Callable[[Callable[P, R]], Callable[P, Awaitable[R]]]:
     """
     Turn a sync function into an `async def` that runs it in one thread hop inside
     `transaction.atomic(using, savepoint, durable)`.
@@ -64,15 +78,15 @@ def atomic(
     if callable(using):
         return _wrap(using, DEFAULT_DB_ALIAS, savepoint, durable)
 
-    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+    def decorator(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         return _wrap(func, using, savepoint, durable)
 
     return decorator
 
 
 def _wrap(
-    func: Callable[..., Any], using: str | None, savepoint: bool, durable: bool
-) -> Callable[..., Any]:
+    func: Callable[P, R], using: str | None, savepoint: bool, durable: bool
+) -> Callable[P, Awaitable[R]]:
     if inspect.iscoroutinefunction(func):
         raise TypeError(
             f"daf_drf.transaction.atomic cannot wrap {func.__module__}.{func.__qualname__}() "
@@ -82,7 +96,7 @@ def _wrap(
     hop = sync_to_async(transaction.atomic(using=using, savepoint=savepoint, durable=durable)(func))
 
     @functools.wraps(func)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         return await hop(*args, **kwargs)
 
     return wrapper

@@ -190,7 +190,7 @@ class APIView(drf_views.APIView):
 
     # Django marks the view function as a coroutine function and Django's `options` answers
     # with a coroutine: true for every daf_drf view, even one without handlers yet.
-    view_is_async = True  # type: ignore[assignment]
+    view_is_async = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -234,7 +234,7 @@ class APIView(drf_views.APIView):
 
         try:
             await self._arun_initial(request, *args, **kwargs)
-            method = request.method.lower()  # type: ignore[union-attr]
+            method = request.method.lower()
             if method in self.http_method_names:
                 handler = getattr(self, method, self.http_method_not_allowed)
             else:
@@ -482,7 +482,7 @@ class APIView(drf_views.APIView):
         the object) runs in one thread hop, where DRF's sync call sites work.
         """
         if self.metadata_class is None:
-            return self.http_method_not_allowed(request, *args, **kwargs)  # type: ignore[no-any-return]
+            return self.http_method_not_allowed(request, *args, **kwargs)
         metadata = self.metadata_class()  # type: ignore[operator]
         if type(metadata) is SimpleMetadata and not hasattr(self, "get_serializer"):
             data = metadata.determine_metadata(request, self)

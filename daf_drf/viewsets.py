@@ -41,9 +41,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from asgiref.sync import iscoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.decorators import classonlymethod
 from rest_framework import viewsets as drf_viewsets
 from rest_framework.decorators import MethodMapper
@@ -72,7 +74,7 @@ def _sync_action_error(cls: type, name: str) -> TypeError:
     )
 
 
-def _is_extra_action(attr: Any) -> bool:
+def _is_extra_action(attr: object) -> bool:
     return isinstance(getattr(attr, "mapping", None), MethodMapper)
 
 
@@ -90,24 +92,29 @@ def check_async_actions(cls: type) -> None:
 class ViewSetMixin(drf_viewsets.ViewSetMixin):
     # DRF's ViewSetMixin whose `as_view()` returns a coroutine function.
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         check_async_actions(cls)
 
     @classonlymethod
-    def as_view(cls, actions: Any = None, **initkwargs: Any) -> Any:  # type: ignore[override]
+    def as_view(cls, actions: Any = None, **initkwargs: object) -> Any:
         """
         DRF's `as_view(actions)`, returning an `async def` view function that Django awaits.
         A mapped action that is not `async def` is a `TypeError`.
         """
-        view: Any = super().as_view(actions, **initkwargs)
+        # DRF's view function returns what `dispatch()` returns: here, a coroutine.
+        view = cast(
+            "Callable[..., Awaitable[HttpResponseBase]]", super().as_view(actions, **initkwargs)
+        )
         for action_name in (actions or {}).values():
             if not iscoroutinefunction(getattr(cls, action_name, None)):
                 raise _sync_action_error(cls, action_name)
 
         # DRF's view function builds the instance, binds the actions and returns
         # `self.dispatch(...)`, which for daf_drf is a coroutine: await it here.
-        async def async_view(request: Any, *args: Any, **kwargs: Any) -> Any:
+        async def async_view(
+            request: HttpRequest, *args: object, **kwargs: object
+        ) -> HttpResponseBase:
             return await view(request, *args, **kwargs)
 
         functools.update_wrapper(async_view, view)  # cls, initkwargs, actions, csrf_exempt

@@ -129,7 +129,20 @@ class ExceptionPathsTests(SimpleTestCase):
         for name, (factory, authentication) in CASES.items():
             with self.subTest(name):
                 drf, daf = twins(factory, authentication, daf_exceptions.exception_handler)
-                await assert_same_response(drf, daf)
+                with pytest.warns(DeprecationWarning, match="deprecated"):
+                    await assert_same_response(drf, daf)
+
+    async def test_the_async_exception_handler_warns_that_it_is_deprecated(self) -> None:
+        exc = exceptions.NotFound()
+        with pytest.warns(DeprecationWarning, match="is deprecated") as caught:
+            response = await daf_exceptions.exception_handler(exc, {})
+        assert response is not None
+        assert response.status_code == 404
+        assert response.data == drf_views.exception_handler(exc, {}).data  # type: ignore[union-attr]
+        assert len(caught) == 1
+        message = str(caught[0].message)
+        assert "daf_drf.exceptions.exception_handler is deprecated" in message
+        assert "rest_framework.views.exception_handler" in message
 
     async def test_not_authenticated_is_401_with_www_authenticate_of_the_first_authenticator(
         self,

@@ -456,8 +456,11 @@ class ChecksTests(SimpleTestCase):
         assert hops.inside_views == 0
 
     async def test_sync_handle_exception_override_calls_the_async_default_handler(self) -> None:
-        with override_settings(
-            REST_FRAMEWORK={"EXCEPTION_HANDLER": "daf_drf.exceptions.exception_handler"}
+        with (
+            override_settings(
+                REST_FRAMEWORK={"EXCEPTION_HANDLER": "daf_drf.exceptions.exception_handler"}
+            ),
+            pytest.warns(DeprecationWarning, match="exception_handler is deprecated"),
         ):
             response = await self.async_client.get("/sync-handle-exception/")
         assert response.status_code == 404

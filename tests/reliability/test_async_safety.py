@@ -153,6 +153,10 @@ class TestSweepThroughDjangosASGIHandler(SweepEnvironment, TestCase):
     async def test_throttles_written_for_drf_and_async_throttles(self) -> None:
         await self.check(cases.project_throttles)
 
+    # The deprecated async `daf_drf.exceptions.exception_handler` is one of the handlers swept.
+    @pytest.mark.filterwarnings(
+        "ignore:daf_drf.exceptions.exception_handler is deprecated:DeprecationWarning"
+    )
     async def test_every_exception_handler_on_every_error_path(self) -> None:
         await self.check(cases.exception_handlers)
 
@@ -245,6 +249,10 @@ class TestSweepThroughDafDrfsASGIEntry(SweepEnvironment, TransactionTestCase):
     def test_throttles_written_for_drf_and_async_throttles(self) -> None:
         self.check(cases.project_throttles)
 
+    # The deprecated async `daf_drf.exceptions.exception_handler` is one of the handlers swept.
+    @pytest.mark.filterwarnings(
+        "ignore:daf_drf.exceptions.exception_handler is deprecated:DeprecationWarning"
+    )
     def test_every_exception_handler_on_every_error_path(self) -> None:
         app = self.check(cases.exception_handlers)
         assert app.path_counts["inline"] > 0, app.path_counts
