@@ -46,7 +46,7 @@ from rest_framework.authentication import (
     get_authorization_header,
 )
 
-from daf_drf.hooks import _is_noop, call_hook
+from daf_drf.hooks import call_hook, is_noop, overrides
 
 __all__ = [
     "BaseAuthentication",
@@ -59,11 +59,6 @@ __all__ = [
 ]
 
 _DJANGO_AUTH_MIDDLEWARE = "django.contrib.auth.middleware"
-
-
-def _overridden(instance: object, name: str, base: type) -> bool:
-    """Whether a subclass of `base` replaced `base`'s method `name`."""
-    return getattr(type(instance), name) is not getattr(base, name)
 
 
 def _split_credentials(request: Any, scheme: bytes, kind: str) -> bytes | None:
@@ -108,7 +103,7 @@ class SessionAuthentication(drf_authentication.SessionAuthentication):
 
     async def aauthenticate(self, request: Any) -> tuple[Any, None] | None:
         """Return `(user, None)` for a logged-in active session user, else `None`."""
-        if _overridden(self, "authenticate", SessionAuthentication):
+        if overrides(self, "authenticate", SessionAuthentication):
             return await call_hook(self, self.authenticate, request)  # type: ignore[no-any-return]
         user = await self.aget_session_user(request)
         # Unauthenticated, CSRF validation not required
@@ -149,8 +144,8 @@ class SessionAuthentication(drf_authentication.SessionAuthentication):
         An overridden `enforce_csrf` (for example one that does nothing, to exempt an API from
         CSRF) is honoured.
         """
-        if _overridden(self, "enforce_csrf", drf_authentication.SessionAuthentication):
-            if _is_noop(self.enforce_csrf):
+        if overrides(self, "enforce_csrf", drf_authentication.SessionAuthentication):
+            if is_noop(self.enforce_csrf):
                 return
             await call_hook(self, self.enforce_csrf, request)
             return
@@ -173,7 +168,7 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
 
     async def aauthenticate(self, request: Any) -> tuple[Any, Any] | None:
         """Return `(token.user, token)` for a valid token header, `None` for other schemes."""
-        if _overridden(self, "authenticate", TokenAuthentication):
+        if overrides(self, "authenticate", TokenAuthentication):
             return await call_hook(self, self.authenticate, request)  # type: ignore[no-any-return]
         raw = _split_credentials(request, self.keyword.lower().encode(), "token")
         if raw is None:
@@ -187,7 +182,7 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
 
     async def aauthenticate_credentials(self, key: str) -> tuple[Any, Any]:
         """The async twin of `authenticate_credentials`; a sync override of it wins."""
-        if _overridden(self, "authenticate_credentials", TokenAuthentication):
+        if overrides(self, "authenticate_credentials", TokenAuthentication):
             return await call_hook(self, self.authenticate_credentials, key)  # type: ignore[no-any-return]
         model: Any = self.get_model()
         try:
@@ -213,7 +208,7 @@ class BasicAuthentication(drf_authentication.BasicAuthentication):
 
     async def aauthenticate(self, request: Any) -> tuple[Any, None] | None:
         """Return `(user, None)` for valid Basic credentials, `None` for other schemes."""
-        if _overridden(self, "authenticate", BasicAuthentication):
+        if overrides(self, "authenticate", BasicAuthentication):
             return await call_hook(self, self.authenticate, request)  # type: ignore[no-any-return]
         raw = _split_credentials(request, b"basic", "basic")
         if raw is None:
@@ -233,7 +228,7 @@ class BasicAuthentication(drf_authentication.BasicAuthentication):
         self, userid: str, password: str, request: Any = None
     ) -> tuple[Any, None]:
         """The async twin of `authenticate_credentials`; a sync override of it wins."""
-        if _overridden(self, "authenticate_credentials", BasicAuthentication):
+        if overrides(self, "authenticate_credentials", BasicAuthentication):
             return await call_hook(  # type: ignore[no-any-return]
                 self, self.authenticate_credentials, userid, password, request
             )

@@ -47,12 +47,17 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import generics as drf_generics
-from rest_framework import mixins as drf_mixins
-from rest_framework import pagination as drf_pagination
 
 from daf_drf import mixins
-from daf_drf.hooks import _is_async, answers_sync_callers, call_hook, resolve_sync
-from daf_drf.mixins import LOOKUP_HOOKS, _override_chain
+from daf_drf.hooks import (
+    OWN_MODULES,
+    answers_sync_callers,
+    call_hook,
+    is_async_hook,
+    project_override,
+    resolve_sync,
+)
+from daf_drf.mixins import LOOKUP_HOOKS
 from daf_drf.serializers import resolve_data_sync
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
@@ -72,19 +77,6 @@ __all__ = [
 ]
 
 _DRF = drf_generics.GenericAPIView
-
-# DRF's own implementations of these hooks only read attributes and build objects.
-_PURE_HOOKS: frozenset[Callable[..., Any]] = frozenset(
-    {
-        _DRF.get_queryset,
-        _DRF.get_serializer_class,
-        _DRF.get_serializer_context,
-        drf_mixins.CreateModelMixin.get_success_headers,
-        drf_pagination.PageNumberPagination.get_paginated_response,
-        drf_pagination.LimitOffsetPagination.get_paginated_response,
-        drf_pagination.CursorPagination.get_paginated_response,
-    }
-)
 
 # Sync hook -> its async sibling. A pipeline runs in one hop only if every hook it calls is
 # sync and no async sibling is overridden.
@@ -112,11 +104,6 @@ SYNC_CALLED_HOOKS = (
     "get_serializer_class",
     "get_serializer_context",
 )
-_OWN_MODULES = ("daf_drf.", "rest_framework.")
-
-
-def _raw(func: Any) -> Any:
-    return getattr(func, "__func__", func)
 
 
 def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
@@ -127,7 +114,7 @@ def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
     members: dict[str, Any] = owner if isinstance(owner, dict) else {}
     for name in hooks:
         func = members.get(name) if members else getattr(owner, name, None)
-        if func is not None and _is_async(func):
+        if func is not None and is_async_hook(func):
             return False
         sibling = _SIBLINGS.get(name)
         if sibling:
@@ -145,7 +132,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         # Wrapped where they are defined (a project's mixin included), so that `super()`
         # chains and daf_drf's override detection see the same classes as before.
         for klass in cls.__mro__:
-            if klass.__module__.startswith(_OWN_MODULES):
+            if klass.__module__.startswith(OWN_MODULES):
                 continue
             for name in SYNC_CALLED_HOOKS:
                 func = vars(klass).get(name)
@@ -188,26 +175,24 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def ahook(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """
-        Call a view hook by the hook rule: awaited if async, inline if it is one of DRF's
-        attribute-only defaults (or marked `inline_safe`), else in one thread hop.
+        Call a hook of this view (or of its paginator) by the hook rule: awaited if async,
+        inline if pure (one of DRF's attribute-only defaults, or marked `inline_safe` on the
+        function or its class, or listed in `INLINE_HOOKS`), else in one thread hop.
         """
-        if _raw(func) in _PURE_HOOKS:
-            result = func(*args, **kwargs)
-            return await result if inspect.isawaitable(result) else result
-        return await call_hook(None, func, *args, **kwargs)
+        return await call_hook(getattr(func, "__self__", self), func, *args, **kwargs)
 
     # --- async siblings of DRF's hooks -----------------------------------------------------
 
     async def aget_queryset(self) -> Any:
         """`get_queryset()`, sync or async."""
-        with _override_chain(self, "get_queryset") as override:
+        with project_override(self, "get_queryset") as override:
             if override is not None:
                 return await self.ahook(override)
         return _DRF.get_queryset(self)
 
     async def afilter_queryset(self, queryset: Any) -> Any:
         """`filter_queryset()`, sync or async; async filter backends are awaited."""
-        with _override_chain(self, "filter_queryset") as override:
+        with project_override(self, "filter_queryset") as override:
             if override is not None:
                 return await self.ahook(override, queryset)
         backends = [backend() for backend in self.filter_backends]
@@ -224,7 +209,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def apaginate_queryset(self, queryset: Any) -> Any:
         """`paginate_queryset()`, sync or async; `None` when pagination is off."""
-        with _override_chain(self, "paginate_queryset") as override:
+        with project_override(self, "paginate_queryset") as override:
             if override is not None:
                 return await self.ahook(override, queryset)
         paginator = self.paginator
@@ -234,7 +219,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_paginated_response(self, data: Any) -> Any:
         """`get_paginated_response()`, sync or async."""
-        with _override_chain(self, "get_paginated_response") as override:
+        with project_override(self, "get_paginated_response") as override:
             if override is not None:
                 return await self.ahook(override, data)
         paginator = self.paginator
@@ -246,7 +231,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
     async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
         """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
-        with _override_chain(self, "get_serializer") as override:
+        with project_override(self, "get_serializer") as override:
             if override is not None:
                 return await self.ahook(override, *args, **kwargs)
         serializer_class = await self.ahook(self.get_serializer_class)
@@ -260,7 +245,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
         the loop. An overridden `get_object` (sync or async) is called instead.
         """
-        with _override_chain(self, "get_object") as override:
+        with project_override(self, "get_object") as override:
             if override is not None:
                 return await self.ahook(override)
         if self.runs_in_one_hop(LOOKUP_HOOKS):

@@ -30,9 +30,8 @@ publish them as your operations' descriptions.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -40,7 +39,7 @@ from rest_framework import mixins as drf_mixins
 from rest_framework import status
 from rest_framework.response import Response
 
-from daf_drf.hooks import _is_async, _loop_running_here, resolve_sync
+from daf_drf.hooks import is_async_hook, on_event_loop, overrides, project_override, resolve_sync
 from daf_drf.serializers import _native, data_in_thread, resolve_awaitables
 from daf_drf.transaction import request_atomic
 
@@ -75,7 +74,7 @@ async def awrite(func: Callable[..., Any], *args: Any) -> Any:
     Call a write hook (`perform_create` ...): awaited if async; if sync, in one thread hop
     inside `transaction.atomic` for each database that sets `ATOMIC_REQUESTS`.
     """
-    if _is_async(func):
+    if is_async_hook(func):
         result = func(*args)
     else:
         result = await sync_to_async(_atomically)(func, *args)
@@ -96,11 +95,10 @@ def _raw(func: Any) -> Any:
 def _saves_in_thread(view: Any, name: str, default: Callable[..., Any]) -> bool:
     # The fused pipeline may save when the hook is ours or a sync override, and its async
     # sibling (`aperform_create` ...) is daf_drf's own.
-    sibling = "a" + name
-    if _view_hook(view, sibling) is not getattr(_DEFAULT_SIBLINGS[name], sibling):
+    if overrides(view, "a" + name, _DEFAULT_SIBLINGS[name]):
         return False
     func = _view_hook(view, name)
-    return _raw(func) is default or not _is_async(func)
+    return _raw(func) is default or not is_async_hook(func)
 
 
 def _save(view: Any, name: str, default: Callable[..., Any], serializer: Any) -> bool:
@@ -128,54 +126,12 @@ async def _adelete(instance: Any) -> None:
     await sync_to_async(_atomically)(instance.delete)
 
 
-_INSTANCE = object()
-_OWN_MODULES = ("daf_drf.", "rest_framework.")
-
-
-@contextlib.contextmanager
-def _override_chain(view: Any, name: str) -> Iterator[Any]:
-    """
-    Yield the project's implementation of the hook `name` that its async sibling should run
-    now, or `None` when daf_drf's own should run.
-
-    On a first call that is the hook assigned on the instance, else the most derived override
-    in the view's classes. From inside an override (`await super().aget_object()`), it is the
-    next override along the MRO, and `None` once only DRF's and daf_drf's remain: a sibling
-    called through `super()` never calls back the override that called it.
-    """
-    levels: dict[str, Any] = view.__dict__.setdefault("_daf_hook_levels", {})
-    current = levels.get(name)
-    func: Any = None
-    owner: Any = None
-    if current is None and name in view.__dict__:
-        func, owner = view.__dict__[name], _INSTANCE
-    else:
-        mro = type(view).__mro__
-        start = 0 if current is None or current is _INSTANCE else mro.index(current) + 1
-        for klass in mro[start:]:
-            raw = vars(klass).get(name)
-            if raw is None:
-                continue
-            if not klass.__module__.startswith(_OWN_MODULES):
-                get = getattr(raw, "__get__", None)
-                func, owner = (get(view, type(view)) if get else raw), klass
-            break
-    if func is None:
-        yield None
-        return
-    levels[name] = owner
-    try:
-        yield func
-    finally:
-        levels[name] = current
-
-
 async def _acall_write_hook(
     view: Any, name: str, default: Callable[[Any], Coroutine[Any, Any, None]], arg: Any
 ) -> None:
     # The view's `perform_*` by the hook rule (sync in one atomic hop); daf_drf's own saves
     # without a wrapper hop.
-    with _override_chain(view, name) as override:
+    with project_override(view, name) as override:
         if override is not None:
             await awrite(override, arg)
             return
@@ -217,7 +173,7 @@ class CreateModelMixin(drf_mixins.CreateModelMixin):
         DRF's `perform_create`: `serializer.save()`. Dual-mode: on the event loop it returns an
         awaitable that saves off the loop (or through the serializer's native `asave`).
         """
-        if _loop_running_here():
+        if on_event_loop():
             return _asave(serializer)
         serializer.save()
         return None
@@ -316,7 +272,7 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
 
     def perform_update(self, serializer: Any) -> Any:
         """DRF's `perform_update`: `serializer.save()`; dual-mode like `perform_create`."""
-        if _loop_running_here():
+        if on_event_loop():
             return _asave(serializer)
         serializer.save()
         return None
@@ -351,7 +307,7 @@ class DestroyModelMixin(drf_mixins.DestroyModelMixin):
 
     def perform_destroy(self, instance: Any) -> Any:
         """DRF's `perform_destroy`: `instance.delete()`; dual-mode like `perform_create`."""
-        if _loop_running_here():
+        if on_event_loop():
             return _adelete(instance)
         instance.delete()
         return None

@@ -28,26 +28,19 @@ from typing import Any
 from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
 from django.template.response import SimpleTemplateResponse
-from rest_framework import renderers
 from rest_framework.response import Response
 
-from daf_drf.hooks import _loop_running_here, is_inline_safe
+from daf_drf.hooks import is_inline_safe, on_event_loop, pure_renderers
 
 __all__ = ["PURE_RENDERERS", "LoopRenderedResponse", "is_pure_renderer", "render_on_loop"]
 
-# Read from DRF's source: they encode `data` and touch nothing else.
-PURE_RENDERERS: frozenset[type[Any]] = frozenset(
-    {renderers.JSONRenderer, renderers.StaticHTMLRenderer, renderers.JSONOpenAPIRenderer}
-)
+# DRF's renderers that encode `data` and touch nothing else (`daf_drf.hooks` keeps the list).
+PURE_RENDERERS: frozenset[type] = pure_renderers()
 
 
 def is_pure_renderer(renderer: Any) -> bool:
     """Whether `renderer` (an instance) may render on the event loop."""
-    if renderer is None:
-        return False
-    if type(renderer) in PURE_RENDERERS:
-        return getattr(renderer, "inline_safe", True) is not False
-    return is_inline_safe(renderer, renderer.render)
+    return renderer is not None and is_inline_safe(renderer, renderer.render)
 
 
 def _render(self: LoopRenderedResponse) -> Any:
@@ -58,7 +51,7 @@ def _render(self: LoopRenderedResponse) -> Any:
     it might block: the renderer is not pure, a post-render callback is registered (cache
     middleware stores the response there), or the data turns out to need the ORM.
     """
-    if not self._is_rendered and _loop_running_here():  # type: ignore[attr-defined]
+    if not self._is_rendered and on_event_loop():  # type: ignore[attr-defined]
         callbacks = self._post_render_callbacks  # type: ignore[attr-defined]
         if callbacks or not is_pure_renderer(getattr(self, "accepted_renderer", None)):
             self._daf_render_in_thread = True

@@ -34,10 +34,11 @@ from daf_drf import permissions as daf_permissions
 from daf_drf.exceptions import UserNotLoaded
 from daf_drf.hooks import (
     HookNotAwaitable,
-    _is_noop,
-    _loop_running_here,
     call_hook,
     is_inline_safe,
+    is_noop,
+    on_event_loop,
+    overrides,
     resolve_sync,
 )
 from daf_drf.request import Request
@@ -134,7 +135,7 @@ def dual_mode_view(view: Any) -> Any:
     """
 
     def view_or_coroutine(request: Any, *args: Any, **kwargs: Any) -> Any:
-        if _loop_running_here():
+        if on_event_loop():
             return view(request, *args, **kwargs)
         return async_to_sync(view)(request, *args, **kwargs)
 
@@ -148,15 +149,7 @@ def _sync_override(view: Any, sync_name: str, async_name: str) -> bool:
     on the instance) without overriding its async twin: such an override is honoured (in a
     thread hop) instead of silently skipped.
     """
-    attrs = view.__dict__
-    if async_name in attrs:
-        return False
-    if sync_name in attrs:
-        return True
-    cls = type(view)
-    return getattr(cls, async_name) is getattr(APIView, async_name) and getattr(
-        cls, sync_name
-    ) is not getattr(APIView, sync_name)
+    return not overrides(view, async_name, APIView) and overrides(view, sync_name, APIView)
 
 
 class APIView(drf_views.APIView):
@@ -303,9 +296,8 @@ class APIView(drf_views.APIView):
         A subclass that overrides the sync `perform_authentication` keeps its behaviour: a
         body-less override (DRF's lazy idiom) runs inline, any other runs in a thread.
         """
-        override = type(self).perform_authentication
-        if override is not drf_views.APIView.perform_authentication:
-            if _is_noop(override):
+        if overrides(self, "perform_authentication", drf_views.APIView):
+            if is_noop(self.perform_authentication):
                 return
             await call_hook(self, self.perform_authentication, request)
             return
@@ -471,7 +463,7 @@ class APIView(drf_views.APIView):
         calling `super()`, which runs in a thread hop) it is DRF's `options`; on the event loop
         it returns an awaitable (`aoptions`).
         """
-        if _loop_running_here():
+        if on_event_loop():
             return self.aoptions(request, *args, **kwargs)
         return super().options(request, *args, **kwargs)
 

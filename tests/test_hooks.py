@@ -12,6 +12,7 @@ from django.test import override_settings
 from rest_framework import permissions
 from rest_framework import views as drf_views
 
+from daf_drf import generics
 from daf_drf.hooks import HookNotAwaitable, call_hook, inline_safe, is_inline_safe, resolve_sync
 from tests.hops import ThreadHops
 
@@ -140,6 +141,51 @@ def test_inline_hooks_setting_lists_pure_functions() -> None:
 def test_inline_hooks_setting_lists_pure_classes() -> None:
     permission = IOPermission()
     assert is_inline_safe(permission, permission.has_permission)
+
+
+# --- a generic view's own hooks (`GenericAPIView.ahook`) ----------------------------------
+
+
+class ThreadNamingList(generics.ListAPIView):
+    def get_queryset(self) -> Any:
+        return threading.current_thread().name
+
+
+@inline_safe
+class PureThreadNamingList(ThreadNamingList):
+    pass
+
+
+class ListedThreadNamingList(ThreadNamingList):
+    pass
+
+
+async def _queryset_thread(view: generics.GenericAPIView) -> tuple[str, int]:
+    with ThreadHops() as hops:
+        name = await view.aget_queryset()
+    return name, hops.total
+
+
+@pytest.mark.asyncio
+async def test_a_generic_views_sync_hook_may_do_io_so_it_runs_in_one_hop() -> None:
+    name, hops = await _queryset_thread(ThreadNamingList())
+    assert name != threading.current_thread().name
+    assert hops == 1
+
+
+@pytest.mark.asyncio
+async def test_a_generic_view_marked_inline_safe_runs_its_sync_hooks_on_the_loop() -> None:
+    name, hops = await _queryset_thread(PureThreadNamingList())
+    assert name == threading.current_thread().name
+    assert hops == 0
+
+
+@pytest.mark.asyncio
+@override_settings(DAF_DRF={"INLINE_HOOKS": [f"{__name__}.ListedThreadNamingList"]})
+async def test_a_generic_view_listed_in_inline_hooks_runs_its_sync_hooks_on_the_loop() -> None:
+    name, hops = await _queryset_thread(ListedThreadNamingList())
+    assert name == threading.current_thread().name
+    assert hops == 0
 
 
 # --- resolve_sync --------------------------------------------------------------------------
