@@ -16,30 +16,23 @@ Migrating a view is an import swap and `async def` handlers:
 
 from __future__ import annotations
 
-import functools
 import inspect
+import warnings
 from typing import Any
 
-from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
-from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from rest_framework import exceptions as drf_exceptions
 from rest_framework import views as drf_views
-from rest_framework.metadata import SimpleMetadata
-from rest_framework.response import Response
 
 from daf_drf import permissions as daf_permissions
+from daf_drf._views_sync import SyncCallSites, dual_mode_view, keep_outer_transaction
 from daf_drf.exceptions import UserNotLoaded
 from daf_drf.hooks import (
-    HookNotAwaitable,
     call_hook,
-    is_inline_safe,
     is_noop,
-    on_event_loop,
     overrides,
-    resolve_sync,
 )
 from daf_drf.request import Request
 from daf_drf.response import render_on_loop
@@ -54,7 +47,6 @@ get_view_description = drf_views.get_view_description
 
 __all__ = [
     "APIView",
-    "AsyncAPIView",
     "check_async_handlers",
     "dual_mode_view",
     "exception_handler",
@@ -96,53 +88,6 @@ def check_async_handlers(cls: type, names: Any = None) -> None:
         )
 
 
-def _keep_outer_transaction(handler: Any) -> Any:
-    """
-    Wrap a sync `EXCEPTION_HANDLER` so that DRF's `set_rollback()` cannot poison a
-    transaction that is not the request's.
-
-    DRF's handler marks the innermost atomic block of every `ATOMIC_REQUESTS` database for
-    rollback. A daf_drf view runs outside any request transaction, so that block belongs to
-    someone else (a `TestCase`'s transaction, a caller's `atomic`), and every later query in it
-    would fail with `TransactionManagementError`. Marks that appear during the call are undone
-    in the thread the handler ran in; the hook rule (inline or one hop) is unchanged.
-    """
-    if inspect.iscoroutinefunction(handler):
-        return handler
-
-    def handle(exc: Exception, context: dict[str, Any]) -> Any:
-        clean = [c for c in connections.all(initialized_only=True) if not c.needs_rollback]
-        try:
-            return handler(exc, context)
-        finally:
-            for conn in clean:
-                if conn.settings_dict.get("ATOMIC_REQUESTS") and conn.in_atomic_block:
-                    conn.needs_rollback = False
-
-    handle.inline_safe = is_inline_safe(None, handler)  # type: ignore[attr-defined]
-    return handle
-
-
-def dual_mode_view(view: Any) -> Any:
-    """
-    Wrap the async view function `view` so that sync code can call it as DRF's tests do.
-
-    On the event loop (ASGI, `await view(request)`) the wrapper returns `view`'s coroutine:
-    nothing is added to the async path but one check. Called from sync code (a sync test,
-    a management command), it runs the view to completion with `async_to_sync` and returns
-    the response, as DRF's view function does; thread-sensitive hops come back to the calling
-    thread, so a `TestCase`'s transaction is seen. Django still sees a coroutine function.
-    """
-
-    def view_or_coroutine(request: Any, *args: Any, **kwargs: Any) -> Any:
-        if on_event_loop():
-            return view(request, *args, **kwargs)
-        return async_to_sync(view)(request, *args, **kwargs)
-
-    functools.update_wrapper(view_or_coroutine, view)  # cls, initkwargs, csrf_exempt, ...
-    return markcoroutinefunction(view_or_coroutine)
-
-
 def _sync_override(view: Any, sync_name: str, async_name: str) -> bool:
     """
     Whether `view` overrides DRF's sync dispatch step `sync_name` (in its class, or assigned
@@ -152,7 +97,7 @@ def _sync_override(view: Any, sync_name: str, async_name: str) -> bool:
     return not overrides(view, async_name, APIView) and overrides(view, sync_name, APIView)
 
 
-class APIView(drf_views.APIView):
+class APIView(SyncCallSites):
     """
     DRF's `APIView` with an async dispatch.
 
@@ -371,7 +316,7 @@ class APIView(drf_views.APIView):
         """
         self._set_authenticate_header(exc)
         self._explain_sync_only(exc)
-        handler = _keep_outer_transaction(self.get_exception_handler())
+        handler = keep_outer_transaction(self.get_exception_handler())
         context = self.get_exception_handler_context()
         # An error before authentication (406, a versioning 404) reaches a handler that may
         # read `request.user`: authenticate then, as DRF's lazy `request.user` would.
@@ -394,98 +339,20 @@ class APIView(drf_views.APIView):
             exc._daf_hint = True  # type: ignore[attr-defined]
             exc.add_note(SYNC_ONLY_HINT.format(view=type(self).__qualname__))
 
-    def _set_authenticate_header(self, exc: Exception) -> None:
-        # DRF's 401-vs-403 rule: 401 with the first authenticator's header, else 403.
-        if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
-            auth_header = self.get_authenticate_header(self.request)
-            if auth_header:
-                exc.auth_header = auth_header  # type: ignore[union-attr]
-            else:
-                exc.status_code = 403
-
-    # --- DRF's sync call sites ---------------------------------------------------------------
-
-    def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
-        # DRF's `handle_exception`, for a subclass's sync override that calls `super()` (it
-        # runs in a worker thread): an async `EXCEPTION_HANDLER` is awaited there.
-        self._set_authenticate_header(exc)
-        handler = _keep_outer_transaction(self.get_exception_handler())
-        response = resolve_sync(
-            handler(exc, self.get_exception_handler_context()), what="EXCEPTION_HANDLER"
-        )
-        if response is None:
-            self.raise_uncaught_exception(exc)
-        response.exception = True
-        return response  # type: ignore[no-any-return]
-
-    def check_permissions(self, request: Any) -> None:
-        # Used by DRF's metadata, browsable API and schema generator. Async permissions are
-        # awaited from worker threads and denied on the event loop thread.
-        for permission in self.get_permissions():
-            if not daf_permissions.has_permission(permission, request, self):
-                self.permission_denied(
-                    request,
-                    message=getattr(permission, "message", None),
-                    code=getattr(permission, "code", None),
-                )
-
-    def check_object_permissions(self, request: Any, obj: Any) -> None:
-        for permission in self.get_permissions():
-            if not daf_permissions.has_object_permission(permission, request, self, obj):
-                self.permission_denied(
-                    request,
-                    message=getattr(permission, "message", None),
-                    code=getattr(permission, "code", None),
-                )
-
-    def check_throttles(self, request: Any) -> None:
-        durations = []
-        for throttle in self.get_throttles():
-            try:
-                allowed = resolve_sync(
-                    throttle.allow_request(request, self),
-                    what=f"{type(throttle).__name__}.allow_request",
-                )
-            except HookNotAwaitable:
-                allowed = False
-            if not allowed:
-                try:
-                    durations.append(resolve_sync(throttle.wait(), what="wait"))
-                except HookNotAwaitable:  # an async `wait` on the loop thread: no wait known
-                    durations.append(None)
-        if durations:
-            valid = [d for d in durations if d is not None]
-            self.throttled(request, max(valid, default=None))  # type: ignore[arg-type]
-
-    def options(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        """
-        DRF's OPTIONS metadata, dual-mode: from sync code (a project's sync `options` override
-        calling `super()`, which runs in a thread hop) it is DRF's `options`; on the event loop
-        it returns an awaitable (`aoptions`).
-        """
-        if on_event_loop():
-            return self.aoptions(request, *args, **kwargs)
-        return super().options(request, *args, **kwargs)
-
-    async def aoptions(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        """
-        DRF's OPTIONS metadata on the loop. DRF's `SimpleMetadata` for a view without a
-        serializer is pure and runs inline; anything else (it may check permissions or load
-        the object) runs in one thread hop, where DRF's sync call sites work.
-        """
-        if self.metadata_class is None:
-            return self.http_method_not_allowed(request, *args, **kwargs)  # type: ignore[no-any-return]
-        metadata = self.metadata_class()  # type: ignore[operator]
-        if type(metadata) is SimpleMetadata and not hasattr(self, "get_serializer"):
-            data = metadata.determine_metadata(request, self)
-        else:
-            data = await sync_to_async(metadata.determine_metadata)(request, self)
-        return Response(data, status=200)
-
 
 async def _athrottle_allows(throttle: Any, request: Any, view: Any) -> bool:
     method = getattr(throttle, "aallow_request", None) or throttle.allow_request
     return bool(await call_hook(throttle, method, request, view))
 
 
-AsyncAPIView = APIView
+def __getattr__(name: str) -> type[APIView]:
+    # `AsyncAPIView` was a second name for `APIView`, whose dispatch is already async.
+    if name == "AsyncAPIView":
+        warnings.warn(
+            "daf_drf.views.AsyncAPIView is deprecated: it is APIView under another name. "
+            "Use daf_drf.views.APIView.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return APIView
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
