@@ -49,11 +49,11 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import generics as drf_generics
 
 from daf_drf import mixins
+from daf_drf._one_hop import runs_in_one_hop
 from daf_drf.hooks import (
     OWN_MODULES,
     answers_sync_callers,
     call_hook,
-    is_async_hook,
     project_override,
     resolve_sync,
 )
@@ -78,21 +78,6 @@ __all__ = [
 
 _DRF = drf_generics.GenericAPIView
 
-# Sync hook -> its async sibling. A pipeline runs in one hop only if every hook it calls is
-# sync and no async sibling is overridden.
-_SIBLINGS: dict[str, str | None] = {
-    "get_queryset": "aget_queryset",
-    "filter_queryset": "afilter_queryset",
-    "paginate_queryset": "apaginate_queryset",
-    "get_paginated_response": "aget_paginated_response",
-    "get_serializer": "aget_serializer",
-    "get_serializer_class": None,
-    "get_serializer_context": None,
-    "get_object": "aget_object",
-}
-
-_ONE_HOP: dict[tuple[type, tuple[str, ...]], bool] = {}
-
 # Hooks that DRF's own sync code calls on a view: the browsable API (its filter form and
 # forms), DRF's metadata (OPTIONS), the schema generators and django-filter call them from a
 # worker thread or a management command. An `async def` override of one of them answers there
@@ -104,24 +89,6 @@ SYNC_CALLED_HOOKS = (
     "get_serializer_class",
     "get_serializer_context",
 )
-
-
-def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
-    """
-    Whether the hooks `owner` (a view class, or an instance's `__dict__`) has for `hooks` are
-    sync and leave their async siblings to daf_drf. A name `owner` lacks is skipped.
-    """
-    members: dict[str, Any] = owner if isinstance(owner, dict) else {}
-    for name in hooks:
-        func = members.get(name) if members else getattr(owner, name, None)
-        if func is not None and is_async_hook(func):
-            return False
-        sibling = _SIBLINGS.get(name)
-        if sibling:
-            func = members.get(sibling) if members else getattr(owner, sibling, None)
-            if func is not None and func is not defaults.get(sibling):
-                return False
-    return True
 
 
 class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
@@ -147,31 +114,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         filter backends and paginator it would call are sync: then the pipeline runs in one
         thread hop.
         """
-        cls = type(self)
-        key = (cls, hooks)
-        cached = _ONE_HOP.get(key)
-        if cached is None:
-            cached = _sync_hooks(cls, vars(GenericAPIView), hooks)
-            _ONE_HOP[key] = cached
-        if not cached:
-            return False
-        # A hook assigned on the instance (`self.get_object = self.get_me`) counts too.
-        if self.__dict__ and not _sync_hooks(self.__dict__, {}, hooks):
-            return False
-        # DRF's own filter_queryset/paginate_queryset call backends and paginators, which
-        # may be async themselves (and may be set per instance through as_view()).
-        if "filter_queryset" in hooks and any(
-            inspect.iscoroutinefunction(getattr(backend, "filter_queryset", None))
-            for backend in self.filter_backends
-        ):
-            return False
-        paginator_class = self.pagination_class
-        if "paginate_queryset" in hooks and paginator_class is not None:
-            return not any(
-                inspect.iscoroutinefunction(getattr(paginator_class, name, None))
-                for name in ("paginate_queryset", "get_paginated_response")
-            )
-        return True
+        return runs_in_one_hop(self, hooks, vars(GenericAPIView))
 
     async def ahook(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """
