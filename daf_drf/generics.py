@@ -47,6 +47,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import generics as drf_generics
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from daf_drf import mixins
 from daf_drf._one_hop import runs_in_one_hop
@@ -254,30 +256,30 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 
 
 class CreateAPIView(mixins.CreateModelMixin, drf_generics.CreateAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
-    async def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def post(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.create(request, *args, **kwargs)
 
 
 class ListAPIView(mixins.ListModelMixin, drf_generics.ListAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.list(request, *args, **kwargs)
 
 
 class RetrieveAPIView(mixins.RetrieveModelMixin, drf_generics.RetrieveAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
 
 class DestroyAPIView(mixins.DestroyModelMixin, drf_generics.DestroyAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
-    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def delete(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.destroy(request, *args, **kwargs)
 
 
 class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
-    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def put(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.update(request, *args, **kwargs)
 
-    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def patch(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.partial_update(request, *args, **kwargs)
 
 
@@ -287,10 +289,10 @@ class ListCreateAPIView(  # type: ignore[misc]
     drf_generics.ListCreateAPIView,  # type: ignore[type-arg]
     GenericAPIView,
 ):
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.list(request, *args, **kwargs)
 
-    async def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def post(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.create(request, *args, **kwargs)
 
 
@@ -300,13 +302,13 @@ class RetrieveUpdateAPIView(  # type: ignore[misc]
     drf_generics.RetrieveUpdateAPIView,  # type: ignore[type-arg]
     GenericAPIView,
 ):
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
-    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def put(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.update(request, *args, **kwargs)
 
-    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def patch(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.partial_update(request, *args, **kwargs)
 
 
@@ -316,10 +318,10 @@ class RetrieveDestroyAPIView(  # type: ignore[misc]
     drf_generics.RetrieveDestroyAPIView,  # type: ignore[type-arg]
     GenericAPIView,
 ):
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
-    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def delete(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.destroy(request, *args, **kwargs)
 
 
@@ -330,14 +332,14 @@ class RetrieveUpdateDestroyAPIView(  # type: ignore[misc]
     drf_generics.RetrieveUpdateDestroyAPIView,  # type: ignore[type-arg]
     GenericAPIView,
 ):
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
-    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def put(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.update(request, *args, **kwargs)
 
-    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def patch(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.partial_update(request, *args, **kwargs)
 
-    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def delete(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.destroy(request, *args, **kwargs)

@@ -284,7 +284,7 @@ def project_override(view: object, name: str) -> Iterator[Callable[..., Any] | N
         func, owner = view.__dict__[name], _INSTANCE
     else:
         mro = type(view).__mro__
-        start = 0 if current is None or current is _INSTANCE else mro.index(current) + 1  # type: ignore[arg-type]
+        start = mro.index(current) + 1 if isinstance(current, type) else 0
         for klass in mro[start:]:
             raw = vars(klass).get(name)
             if raw is None:

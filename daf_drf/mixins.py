@@ -37,6 +37,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from rest_framework import mixins as drf_mixins
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from daf_drf.hooks import is_async_hook, on_event_loop, overrides, project_override, resolve_sync
@@ -148,7 +149,7 @@ def _forget_prefetch(instance: Any) -> None:
 class CreateModelMixin(drf_mixins.CreateModelMixin):
     # Create a model instance.
 
-    async def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def create(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         if view.runs_in_one_hop(SERIALIZER_HOOKS) and _saves_in_thread(
             self, "perform_create", CreateModelMixin.perform_create
@@ -195,7 +196,7 @@ class CreateModelMixin(drf_mixins.CreateModelMixin):
 class ListModelMixin(drf_mixins.ListModelMixin):
     # List a queryset.
 
-    async def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def list(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         if view.runs_in_one_hop(LIST_HOOKS):
             response, serializer, paginated, slots = await sync_to_async(self._list_in_thread)()
@@ -233,7 +234,7 @@ class ListModelMixin(drf_mixins.ListModelMixin):
 class RetrieveModelMixin(drf_mixins.RetrieveModelMixin):
     # Retrieve a model instance.
 
-    async def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         instance = await view.aget_object()
         serializer = await view.aget_serializer(instance)
@@ -246,7 +247,7 @@ class RetrieveModelMixin(drf_mixins.RetrieveModelMixin):
 class UpdateModelMixin(drf_mixins.UpdateModelMixin):
     # Update a model instance.
 
-    async def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def update(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         partial = kwargs.pop("partial", False)
         instance = await view.aget_object()
@@ -281,11 +282,11 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
         """Call the view's `perform_update` (sync or async, class or instance) by the hook rule."""
         await _acall_write_hook(self, "perform_update", _asave, serializer)
 
-    async def partial_update(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         kwargs["partial"] = True
         return await self.update(request, *args, **kwargs)
 
-    def _update_in_thread(self, request: Any, instance: Any, partial: bool) -> tuple[Any, Any]:
+    def _update_in_thread(self, request: Any, instance: Any, partial: object) -> tuple[Any, Any]:
         view: Any = self
         with request_atomic():
             serializer = view.get_serializer(instance, data=request.data, partial=partial)
@@ -299,7 +300,7 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
 class DestroyModelMixin(drf_mixins.DestroyModelMixin):
     # Destroy a model instance.
 
-    async def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         instance = await view.aget_object()
         await self.aperform_destroy(instance)

@@ -51,7 +51,7 @@ def _render(self: LoopRenderedResponse) -> Any:
     it might block: the renderer is not pure, a post-render callback is registered (cache
     middleware stores the response there), or the data turns out to need the ORM.
     """
-    if not self._is_rendered and on_event_loop():  # type: ignore[attr-defined]
+    if not self.is_rendered and on_event_loop():
         callbacks = self._post_render_callbacks  # type: ignore[attr-defined]
         if callbacks or not is_pure_renderer(getattr(self, "accepted_renderer", None)):
             self._daf_render_in_thread = True
@@ -96,7 +96,7 @@ def render_on_loop(response: Any) -> Any:
     """
     if (
         type(response) is Response
-        and not response._is_rendered  # type: ignore[attr-defined]
+        and not response.is_rendered
         and is_pure_renderer(getattr(response, "accepted_renderer", None))
     ):
         response.__class__ = LoopRenderedResponse

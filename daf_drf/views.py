@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
@@ -25,6 +26,7 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import views as drf_views
+from rest_framework.response import Response
 
 from daf_drf import permissions as daf_permissions
 from daf_drf._views_sync import SyncCallSites, dual_mode_view, keep_outer_transaction
@@ -67,13 +69,13 @@ SYNC_ONLY_HINT = (
 )
 
 
-def check_async_handlers(cls: type, names: Any = None) -> None:
+def check_async_handlers(cls: type[drf_views.APIView], names: Iterable[str] | None = None) -> None:
     """
     Raise `TypeError` if a handler of the daf_drf view `cls` is not `async def`.
 
     `names` defaults to the class's `http_method_names`; DRF's sync `options` is exempt.
     """
-    for name in names if names is not None else cls.http_method_names:  # type: ignore[attr-defined]
+    for name in names if names is not None else cls.http_method_names:
         if name in _SYNC_ALLOWED:
             continue
         handler = getattr(cls, name, None)
@@ -320,7 +322,7 @@ class APIView(SyncCallSites):
         context = self.get_exception_handler_context()
         # An error before authentication (406, a versioning 404) reaches a handler that may
         # read `request.user`: authenticate then, as DRF's lazy `request.user` would.
-        response = await self._alazy(
+        response: Response | None = await self._alazy(
             self.request,  # type: ignore[arg-type]
             call_hook,
             None,
@@ -331,12 +333,12 @@ class APIView(SyncCallSites):
         if response is None:
             self.raise_uncaught_exception(exc)
         response.exception = True
-        return response  # type: ignore[no-any-return]
+        return response
 
     def _explain_sync_only(self, exc: Exception) -> None:
         # Django's message says what, not which call of a migrated view or how to fix it.
         if isinstance(exc, SynchronousOnlyOperation) and not getattr(exc, "_daf_hint", False):
-            exc._daf_hint = True  # type: ignore[attr-defined]
+            setattr(exc, "_daf_hint", True)  # noqa: B010 (read back with getattr)
             exc.add_note(SYNC_ONLY_HINT.format(view=type(self).__qualname__))
 
 
