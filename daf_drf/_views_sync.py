@@ -159,7 +159,7 @@ class SyncCallSites(drf_views.APIView):
         the object) runs in one thread hop, where DRF's sync call sites work.
         """
         if self.metadata_class is None:
-            return self.http_method_not_allowed(request, *args, **kwargs)  # type: ignore[no-any-return]
+            return self.http_method_not_allowed(request, *args, **kwargs)
         metadata = self.metadata_class()  # type: ignore[operator]
         if type(metadata) is SimpleMetadata and not hasattr(self, "get_serializer"):
             data = metadata.determine_metadata(request, self)

@@ -42,10 +42,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model
 from rest_framework import generics as drf_generics
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -80,6 +81,10 @@ __all__ = [
 
 _DRF = drf_generics.GenericAPIView
 
+# The model of a view's queryset (DRF's stubs make its generic views generic in it; at run
+# time DRF's `__class_getitem__` returns the class itself).
+_MT = TypeVar("_MT", bound=Model)
+
 # Hooks that DRF's own sync code calls on a view: the browsable API (its filter form and
 # forms), DRF's metadata (OPTIONS), the schema generators and django-filter call them from a
 # worker thread or a management command. An `async def` override of one of them answers there
@@ -93,7 +98,7 @@ SYNC_CALLED_HOOKS = (
 )
 
 
-class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
+class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -255,27 +260,31 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
 # Concrete views: DRF's handlers, async, composed from daf_drf's mixins.
 
 
-class CreateAPIView(mixins.CreateModelMixin, drf_generics.CreateAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class CreateAPIView(mixins.CreateModelMixin, drf_generics.CreateAPIView[_MT], GenericAPIView[_MT]):
     async def post(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.create(request, *args, **kwargs)
 
 
-class ListAPIView(mixins.ListModelMixin, drf_generics.ListAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class ListAPIView(mixins.ListModelMixin, drf_generics.ListAPIView[_MT], GenericAPIView[_MT]):
     async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.list(request, *args, **kwargs)
 
 
-class RetrieveAPIView(mixins.RetrieveModelMixin, drf_generics.RetrieveAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class RetrieveAPIView(
+    mixins.RetrieveModelMixin, drf_generics.RetrieveAPIView[_MT], GenericAPIView[_MT]
+):
     async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
 
-class DestroyAPIView(mixins.DestroyModelMixin, drf_generics.DestroyAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class DestroyAPIView(
+    mixins.DestroyModelMixin, drf_generics.DestroyAPIView[_MT], GenericAPIView[_MT]
+):
     async def delete(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.destroy(request, *args, **kwargs)
 
 
-class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView, GenericAPIView):  # type: ignore[type-arg,misc]
+class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView[_MT], GenericAPIView[_MT]):
     async def put(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.update(request, *args, **kwargs)
 
@@ -283,11 +292,11 @@ class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView, Generic
         return await self.partial_update(request, *args, **kwargs)
 
 
-class ListCreateAPIView(  # type: ignore[misc]
+class ListCreateAPIView(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
-    drf_generics.ListCreateAPIView,  # type: ignore[type-arg]
-    GenericAPIView,
+    drf_generics.ListCreateAPIView[_MT],
+    GenericAPIView[_MT],
 ):
     async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.list(request, *args, **kwargs)
@@ -296,11 +305,11 @@ class ListCreateAPIView(  # type: ignore[misc]
         return await self.create(request, *args, **kwargs)
 
 
-class RetrieveUpdateAPIView(  # type: ignore[misc]
+class RetrieveUpdateAPIView(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    drf_generics.RetrieveUpdateAPIView,  # type: ignore[type-arg]
-    GenericAPIView,
+    drf_generics.RetrieveUpdateAPIView[_MT],
+    GenericAPIView[_MT],
 ):
     async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
@@ -312,11 +321,11 @@ class RetrieveUpdateAPIView(  # type: ignore[misc]
         return await self.partial_update(request, *args, **kwargs)
 
 
-class RetrieveDestroyAPIView(  # type: ignore[misc]
+class RetrieveDestroyAPIView(
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
-    drf_generics.RetrieveDestroyAPIView,  # type: ignore[type-arg]
-    GenericAPIView,
+    drf_generics.RetrieveDestroyAPIView[_MT],
+    GenericAPIView[_MT],
 ):
     async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
@@ -325,12 +334,12 @@ class RetrieveDestroyAPIView(  # type: ignore[misc]
         return await self.destroy(request, *args, **kwargs)
 
 
-class RetrieveUpdateDestroyAPIView(  # type: ignore[misc]
+class RetrieveUpdateDestroyAPIView(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    drf_generics.RetrieveUpdateDestroyAPIView,  # type: ignore[type-arg]
-    GenericAPIView,
+    drf_generics.RetrieveUpdateDestroyAPIView[_MT],
+    GenericAPIView[_MT],
 ):
     async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)

@@ -77,7 +77,7 @@ class LoopRenderedResponse(Response):
 
     _daf_render_in_thread = False
 
-    render = markcoroutinefunction(_render)  # type: ignore[assignment]
+    render = markcoroutinefunction(_render)
 
     def __await__(self) -> Generator[Any, None, Any]:
         if self._daf_render_in_thread:

@@ -130,7 +130,7 @@ class APIView(SyncCallSites):
 
     # Django marks the view function as a coroutine function and Django's `options` answers
     # with a coroutine: true for every daf_drf view, even one without handlers yet.
-    view_is_async = True  # type: ignore[assignment]
+    view_is_async = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -174,7 +174,7 @@ class APIView(SyncCallSites):
 
         try:
             await self._arun_initial(request, *args, **kwargs)
-            method = request.method.lower()  # type: ignore[union-attr]
+            method = request.method.lower()
             if method in self.http_method_names:
                 handler = getattr(self, method, self.http_method_not_allowed)
             else:
