@@ -22,6 +22,7 @@ from django.http.response import HttpResponseBase
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import views as drf_views
 from rest_framework.metadata import SimpleMetadata
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from daf_drf import permissions as daf_permissions
@@ -103,7 +104,7 @@ class SyncCallSites(drf_views.APIView):
         response.exception = True
         return response
 
-    def check_permissions(self, request: Any) -> None:
+    def check_permissions(self, request: Request) -> None:
         # Used by DRF's metadata, browsable API and schema generator. Async permissions are
         # awaited from worker threads and denied on the event loop thread.
         for permission in self.get_permissions():
@@ -114,7 +115,7 @@ class SyncCallSites(drf_views.APIView):
                     code=getattr(permission, "code", None),
                 )
 
-    def check_object_permissions(self, request: Any, obj: Any) -> None:
+    def check_object_permissions(self, request: Request, obj: object) -> None:
         for permission in self.get_permissions():
             if not daf_permissions.has_object_permission(permission, request, self, obj):
                 self.permission_denied(
@@ -123,7 +124,7 @@ class SyncCallSites(drf_views.APIView):
                     code=getattr(permission, "code", None),
                 )
 
-    def check_throttles(self, request: Any) -> None:
+    def check_throttles(self, request: Request) -> None:
         durations = []
         for throttle in self.get_throttles():
             try:
@@ -142,7 +143,7 @@ class SyncCallSites(drf_views.APIView):
             valid = [d for d in durations if d is not None]
             self.throttled(request, max(valid, default=None))  # type: ignore[arg-type]
 
-    def options(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+    def options(self, request: Any, *args: object, **kwargs: object) -> Any:
         """
         DRF's OPTIONS metadata, dual-mode: from sync code (a project's sync `options` override
         calling `super()`, which runs in a thread hop) it is DRF's `options`; on the event loop
@@ -152,7 +153,7 @@ class SyncCallSites(drf_views.APIView):
             return self.aoptions(request, *args, **kwargs)
         return super().options(request, *args, **kwargs)
 
-    async def aoptions(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+    async def aoptions(self, request: Request, *args: object, **kwargs: object) -> Response:
         """
         DRF's OPTIONS metadata on the loop. DRF's `SimpleMetadata` for a view without a
         serializer is pure and runs inline; anything else (it may check permissions or load

@@ -27,6 +27,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import views as drf_views
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from daf_drf import permissions as daf_permissions
 from daf_drf._views_sync import SyncCallSites, dual_mode_view, keep_outer_transaction
@@ -90,7 +91,7 @@ def check_async_handlers(cls: type[drf_views.APIView], names: Iterable[str] | No
         )
 
 
-def _sync_override(view: Any, sync_name: str, async_name: str) -> bool:
+def _sync_override(view: APIView, sync_name: str, async_name: str) -> bool:
     """
     Whether `view` overrides DRF's sync dispatch step `sync_name` (in its class, or assigned
     on the instance) without overriding its async twin: such an override is honoured (in a
@@ -132,7 +133,7 @@ class APIView(SyncCallSites):
     # with a coroutine: true for every daf_drf view, even one without handlers yet.
     view_is_async = True
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         check_async_handlers(cls)
 
@@ -153,7 +154,7 @@ class APIView(SyncCallSites):
 
     # --- dispatch --------------------------------------------------------------------------
 
-    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+    def initialize_request(self, request: HttpRequest, *args: object, **kwargs: object) -> Request:
         parser_context = self.get_parser_context(request)
         return Request(
             request,
@@ -164,7 +165,7 @@ class APIView(SyncCallSites):
         )
 
     async def dispatch(  # type: ignore[override]
-        self, request: HttpRequest, *args: Any, **kwargs: Any
+        self, request: HttpRequest, *args: object, **kwargs: object
     ) -> HttpResponseBase:
         self.args = args
         self.kwargs = kwargs
@@ -201,7 +202,7 @@ class APIView(SyncCallSites):
         self.response = render_on_loop(response)
         return self.response
 
-    async def _arun_initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+    async def _arun_initial(self, request: Request, *args: object, **kwargs: object) -> None:
         # A subclass written for DRF may override the sync `initial()` (and call
         # `super().initial()`); honour it in one thread hop, where DRF's sync checks work,
         # rather than skipping it. Overriding `ainitial` keeps everything on the loop.
@@ -210,7 +211,7 @@ class APIView(SyncCallSites):
         else:
             await self.ainitial(request, *args, **kwargs)
 
-    async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+    async def ainitial(self, request: Request, *args: object, **kwargs: object) -> None:
         """The async twin of `initial()`: runs everything before the handler, in DRF's order."""
         self.format_kwarg = self.get_format_suffix(**kwargs)
         neg = self.perform_content_negotiation(request)
@@ -263,7 +264,7 @@ class APIView(SyncCallSites):
                     code=getattr(permission, "code", None),
                 )
 
-    async def acheck_object_permissions(self, request: Request, obj: Any) -> None:
+    async def acheck_object_permissions(self, request: Request, obj: object) -> None:
         """Check object permissions in order; the first denial raises, as in DRF."""
         for permission in self.get_permissions():
             allowed = await self._alazy(
@@ -342,7 +343,7 @@ class APIView(SyncCallSites):
             exc.add_note(SYNC_ONLY_HINT.format(view=type(self).__qualname__))
 
 
-async def _athrottle_allows(throttle: Any, request: Any, view: Any) -> bool:
+async def _athrottle_allows(throttle: BaseThrottle, request: Request, view: APIView) -> bool:
     method = getattr(throttle, "aallow_request", None) or throttle.allow_request
     return bool(await call_hook(throttle, method, request, view))
 
