@@ -31,10 +31,11 @@ publish them as your operations' descriptions.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
+from django.db.models import Model
 from rest_framework import mixins as drf_mixins
 from rest_framework import status
 from rest_framework.request import Request
@@ -53,6 +54,8 @@ __all__ = [
     "awrite",
 ]
 
+T = TypeVar("T")
+
 # The hooks each pipeline calls; see `GenericAPIView.runs_in_one_hop`.
 LOOKUP_HOOKS = ("get_queryset", "filter_queryset")
 SERIALIZER_HOOKS = ("get_serializer", "get_serializer_class", "get_serializer_context")
@@ -65,12 +68,12 @@ LIST_HOOKS = (
 )
 
 
-def _atomically(func: Callable[..., Any], *args: Any) -> Any:
+def _atomically(func: Callable[..., T], *args: object) -> T:
     with request_atomic():
         return func(*args)
 
 
-async def awrite(func: Callable[..., Any], *args: Any) -> Any:
+async def awrite(func: Callable[..., object], *args: object) -> Any:
     """
     Call a write hook (`perform_create` ...): awaited if async; if sync, in one thread hop
     inside `transaction.atomic` for each database that sets `ATOMIC_REQUESTS`.
@@ -84,16 +87,17 @@ async def awrite(func: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
-def _view_hook(view: Any, name: str) -> Any:
+def _view_hook(view: object, name: str) -> Callable[..., object]:
     """The hook `name` the view will call: one assigned on the instance, else the class's."""
-    return view.__dict__.get(name) or getattr(type(view), name)
+    hook: Callable[..., object] = view.__dict__.get(name) or getattr(type(view), name)
+    return hook
 
 
-def _raw(func: Any) -> Any:
+def _raw(func: object) -> object:
     return getattr(func, "__func__", func)
 
 
-def _saves_in_thread(view: Any, name: str, default: Callable[..., Any]) -> bool:
+def _saves_in_thread(view: object, name: str, default: Callable[..., object]) -> bool:
     # The fused pipeline may save when the hook is ours or a sync override, and its async
     # sibling (`aperform_create` ...) is daf_drf's own.
     if overrides(view, "a" + name, _DEFAULT_SIBLINGS[name]):
@@ -102,7 +106,7 @@ def _saves_in_thread(view: Any, name: str, default: Callable[..., Any]) -> bool:
     return _raw(func) is default or not is_async_hook(func)
 
 
-def _save(view: Any, name: str, default: Callable[..., Any], serializer: Any) -> bool:
+def _save(view: object, name: str, default: Callable[..., object], serializer: Any) -> bool:
     """In the pipeline's thread: save by the view's hook; False if it must run on the loop."""
     hook = getattr(view, name)
     if _raw(hook) is not default:
@@ -123,12 +127,12 @@ async def _asave(serializer: Any) -> None:
         await sync_to_async(_atomically)(serializer.save)
 
 
-async def _adelete(instance: Any) -> None:
+async def _adelete(instance: Model) -> None:
     await sync_to_async(_atomically)(instance.delete)
 
 
 async def _acall_write_hook(
-    view: Any, name: str, default: Callable[[Any], Coroutine[Any, Any, None]], arg: Any
+    view: object, name: str, default: Callable[[T], Awaitable[None]], arg: T
 ) -> None:
     # The view's `perform_*` by the hook rule (sync in one atomic hop); daf_drf's own saves
     # without a wrapper hop.
