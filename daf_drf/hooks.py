@@ -50,6 +50,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterator
+from types import FunctionType
 from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
@@ -174,13 +175,18 @@ def is_inline_safe(owner: object, func: Callable[..., object]) -> bool:
     inline on the event loop: a mark on `func`, else on `owner`, decides (`False` opts out);
     then the registry, then `DAF_DRF["INLINE_HOOKS"]` (`func`, or `owner`'s class).
     """
-    flag = getattr(func, "inline_safe", None)
+    raw = getattr(func, "__func__", func)
+    # A bound method reads its attributes from its function: read the function's own dict,
+    # which is several times faster than `getattr` on the method (this runs per response).
+    if type(raw) is FunctionType:
+        flag = raw.__dict__.get("inline_safe")
+    else:
+        flag = getattr(func, "inline_safe", None)
     if flag is None and owner is not None:
         flag = getattr(owner, "inline_safe", None)
     if flag is not None:
         return bool(flag)
-    raw = getattr(func, "__func__", func)
-    pure = _builtin_pure()
+    pure = _builtin if _builtin is not None else _builtin_pure()
     if raw in pure or type(owner) in pure:
         return True
     if _registered and (raw in _registered or type(owner) in _registered):
