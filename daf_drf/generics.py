@@ -41,15 +41,16 @@ description, and daf_drf's text would end up in your schema where DRF's classes 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from rest_framework import generics as drf_generics
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from daf_drf import mixins
 from daf_drf._one_hop import runs_in_one_hop
@@ -101,7 +102,7 @@ SYNC_CALLED_HOOKS = (
 class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         # Wrapped where they are defined (a project's mixin included), so that `super()`
         # chains and daf_drf's override detection see the same classes as before.
@@ -123,7 +124,7 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
         """
         return runs_in_one_hop(self, hooks, vars(GenericAPIView))
 
-    async def ahook(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def ahook(self, func: Callable[..., object], *args: object, **kwargs: object) -> Any:
         """
         Call a hook of this view (or of its paginator) by the hook rule: awaited if async,
         inline if pure (one of DRF's attribute-only defaults, or marked `inline_safe` on the
@@ -133,63 +134,71 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
 
     # --- async siblings of DRF's hooks -----------------------------------------------------
 
-    async def aget_queryset(self) -> Any:
+    async def aget_queryset(self) -> QuerySet[_MT]:
         """`get_queryset()`, sync or async."""
         with project_override(self, "get_queryset") as override:
             if override is not None:
-                return await self.ahook(override)
+                queryset: QuerySet[_MT] = await self.ahook(override)
+                return queryset
         return _DRF.get_queryset(self)
 
-    async def afilter_queryset(self, queryset: Any) -> Any:
+    async def afilter_queryset(self, queryset: QuerySet[_MT]) -> QuerySet[_MT]:
         """`filter_queryset()`, sync or async; async filter backends are awaited."""
         with project_override(self, "filter_queryset") as override:
             if override is not None:
-                return await self.ahook(override, queryset)
+                filtered: QuerySet[_MT] = await self.ahook(override, queryset)
+                return filtered
         backends = [backend() for backend in self.filter_backends]
         if not any(inspect.iscoroutinefunction(b.filter_queryset) for b in backends):
             if not backends:
                 return queryset
             # Sync backends (DRF's, django-filter's) may query the database: one hop for all.
-            return await sync_to_async(self.filter_queryset)(queryset)
+            filtered = await sync_to_async(self.filter_queryset)(queryset)
+            return filtered
         for backend in backends:
             queryset = await call_hook(
                 backend, backend.filter_queryset, self.request, queryset, self
             )
         return queryset
 
-    async def apaginate_queryset(self, queryset: Any) -> Any:
+    async def apaginate_queryset(self, queryset: QuerySet[_MT]) -> Sequence[_MT] | None:
         """`paginate_queryset()`, sync or async; `None` when pagination is off."""
         with project_override(self, "paginate_queryset") as override:
             if override is not None:
-                return await self.ahook(override, queryset)
+                page: Sequence[_MT] | None = await self.ahook(override, queryset)
+                return page
         paginator = self.paginator
         if paginator is None:
             return None
-        return await call_hook(paginator, paginator.paginate_queryset, queryset, self.request, self)
+        page = await call_hook(paginator, paginator.paginate_queryset, queryset, self.request, self)
+        return page
 
-    async def aget_paginated_response(self, data: Any) -> Any:
+    async def aget_paginated_response(self, data: object) -> Response:
         """`get_paginated_response()`, sync or async."""
         with project_override(self, "get_paginated_response") as override:
             if override is not None:
-                return await self.ahook(override, data)
+                response: Response = await self.ahook(override, data)
+                return response
         paginator = self.paginator
         if paginator is None:
             raise ImproperlyConfigured(
                 f"{type(self).__qualname__}.get_paginated_response() needs a pagination_class."
             )
-        return await self.ahook(paginator.get_paginated_response, data)
+        response = await self.ahook(paginator.get_paginated_response, data)
+        return response
 
-    async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
+    async def aget_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer[_MT]:
         """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
         with project_override(self, "get_serializer") as override:
             if override is not None:
-                return await self.ahook(override, *args, **kwargs)
-        serializer_class = await self.ahook(self.get_serializer_class)
+                serializer: BaseSerializer[_MT] = await self.ahook(override, *args, **kwargs)
+                return serializer
+        serializer_class: type[BaseSerializer[_MT]] = await self.ahook(self.get_serializer_class)
         if "context" not in kwargs:
             kwargs["context"] = await self.ahook(self.get_serializer_context)
         return serializer_class(*args, **kwargs)
 
-    async def aget_object(self) -> Any:
+    async def aget_object(self) -> _MT:
         """
         The object the view displays: the lookup runs off the loop (one hop when
         `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
@@ -197,7 +206,8 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
         """
         with project_override(self, "get_object") as override:
             if override is not None:
-                return await self.ahook(override)
+                found: _MT = await self.ahook(override)
+                return found
         if self.runs_in_one_hop(LOOKUP_HOOKS):
             obj = await sync_to_async(self._lookup_in_thread)()
         else:
@@ -222,7 +232,7 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
     # from worker threads or management commands. They accept async hooks: an awaitable is
     # awaited there through `async_to_sync`, and refused on the event loop (`resolve_sync`).
 
-    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer[_MT]:
         name = type(self).__qualname__
         serializer_class = resolve_sync(
             self.get_serializer_class(), what=f"{name}.get_serializer_class"
@@ -233,7 +243,8 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
             )
         # The browsable API reads `.data` of this serializer in its worker thread: async
         # attributes (an `async def` SerializerMethodField) are awaited there in one hop.
-        return resolve_data_sync(serializer_class(*args, **kwargs))
+        serializer: BaseSerializer[_MT] = resolve_data_sync(serializer_class(*args, **kwargs))
+        return serializer
 
     def filter_queryset(self, queryset: Any) -> Any:
         for backend in list(self.filter_backends):
@@ -243,18 +254,19 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
             )
         return queryset
 
-    def get_object(self) -> Any:
+    def get_object(self) -> _MT:
         name = type(self).__qualname__
         queryset = resolve_sync(self.get_queryset(), what=f"{name}.get_queryset")
         queryset = resolve_sync(self.filter_queryset(queryset), what=f"{name}.filter_queryset")
-        obj = get_object_or_404(queryset, **self.get_lookup_kwargs())
+        obj: _MT = get_object_or_404(queryset, **self.get_lookup_kwargs())
         # May raise a permission denied.
         self.check_object_permissions(self.request, obj)
         return obj
 
-    def _lookup_in_thread(self) -> Any:
+    def _lookup_in_thread(self) -> _MT:
         queryset = self.filter_queryset(self.get_queryset())
-        return get_object_or_404(queryset, **self.get_lookup_kwargs())
+        found: _MT = get_object_or_404(queryset, **self.get_lookup_kwargs())
+        return found
 
 
 # Concrete views: DRF's handlers, async, composed from daf_drf's mixins.
