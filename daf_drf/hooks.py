@@ -163,10 +163,9 @@ def has_inline_safe_mark(obj: object) -> bool:
     Whether `obj` itself is marked pure (`inline_safe` set to `True` on it), ignoring its
     owner, the registry and `INLINE_HOOKS`: for call sites that skip `call_hook` when the
     mark guarantees a plain value (daf_drf's own throttle hooks, a response's closers).
-    A `functools.partial` is judged by its function.
+    A wrapper with a `func` attribute (a `functools.partial`) is judged by that function.
     """
-    target = obj.func if isinstance(obj, functools.partial) else obj
-    return getattr(target, "inline_safe", False) is True
+    return getattr(getattr(obj, "func", obj), "inline_safe", False) is True
 
 
 def is_inline_safe(owner: object, func: Callable[..., object]) -> bool:
