@@ -12,8 +12,9 @@ the loop; it renders with DRF's own code, so bytes and headers are DRF's. Render
 I/O (`BrowsableAPIRenderer`, `TemplateHTMLRenderer`, `AdminRenderer`, any unknown renderer)
 keep the plain `Response` and render in Django's one hop, as before.
 
-A renderer is pure when it is one of `PURE_RENDERERS`, or is marked with
-`daf_drf.hooks.inline_safe`, or is listed in `DAF_DRF["INLINE_HOOKS"]`:
+A renderer is pure by the hook rule (`daf_drf.hooks.is_inline_safe`): it is one of
+`PURE_RENDERERS` (exactly), or is marked with `daf_drf.hooks.inline_safe`, or is registered
+with `daf_drf.hooks.register_inline_safe`, or is listed in `DAF_DRF["INLINE_HOOKS"]`:
 
     @inline_safe
     class CamelCaseJSONRenderer(JSONRenderer):
