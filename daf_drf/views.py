@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
@@ -348,14 +348,20 @@ async def _athrottle_allows(throttle: BaseThrottle, request: Request, view: APIV
     return bool(await call_hook(throttle, method, request, view))
 
 
-def __getattr__(name: str) -> type[APIView]:
-    # `AsyncAPIView` was a second name for `APIView`, whose dispatch is already async.
-    if name == "AsyncAPIView":
-        warnings.warn(
-            "daf_drf.views.AsyncAPIView is deprecated: it is APIView under another name. "
-            "Use daf_drf.views.APIView.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return APIView
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if TYPE_CHECKING:
+    # Deprecated (see `__getattr__`); type checkers see the name, but no module `__getattr__`
+    # that would hide a misspelt import.
+    AsyncAPIView = APIView
+else:
+
+    def __getattr__(name: str) -> type[APIView]:
+        # `AsyncAPIView` was a second name for `APIView`, whose dispatch is already async.
+        if name == "AsyncAPIView":
+            warnings.warn(
+                "daf_drf.views.AsyncAPIView is deprecated: it is APIView under another name. "
+                "Use daf_drf.views.APIView.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return APIView
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
