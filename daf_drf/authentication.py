@@ -45,8 +45,9 @@ from rest_framework.authentication import (
     RemoteUserAuthentication,
     get_authorization_header,
 )
+from rest_framework.request import Request
 
-from daf_drf.hooks import _is_noop, call_hook
+from daf_drf.hooks import call_hook, is_noop, overrides
 
 __all__ = [
     "BaseAuthentication",
@@ -58,15 +59,13 @@ __all__ = [
     "get_authorization_header",
 ]
 
+# DRF's `(user, auth)` pair: DRF types neither member (the user model is the project's).
+UserAuth = tuple[Any, Any]
+
 _DJANGO_AUTH_MIDDLEWARE = "django.contrib.auth.middleware"
 
 
-def _overridden(instance: object, name: str, base: type) -> bool:
-    """Whether a subclass of `base` replaced `base`'s method `name`."""
-    return getattr(type(instance), name) is not getattr(base, name)
-
-
-def _split_credentials(request: Any, scheme: bytes, kind: str) -> bytes | None:
+def _split_credentials(request: Request, scheme: bytes, kind: str) -> bytes | None:
     """
     Return the credentials of an `Authorization: <scheme> <credentials>` header, `None` if the
     header is for another scheme, and raise DRF's `AuthenticationFailed` messages otherwise.
@@ -89,7 +88,8 @@ def _split_credentials(request: Any, scheme: bytes, kind: str) -> bytes | None:
         raise exceptions.AuthenticationFailed(
             _("Invalid token header. Token string should not contain spaces.")
         )
-    return auth[1]
+    credentials: bytes = auth[1]
+    return credentials
 
 
 class SessionAuthentication(drf_authentication.SessionAuthentication):
@@ -106,10 +106,11 @@ class SessionAuthentication(drf_authentication.SessionAuthentication):
     asynchronously before the check, so the check itself never queries the session store.
     """
 
-    async def aauthenticate(self, request: Any) -> tuple[Any, None] | None:
+    async def aauthenticate(self, request: Request) -> UserAuth | None:
         """Return `(user, None)` for a logged-in active session user, else `None`."""
-        if _overridden(self, "authenticate", SessionAuthentication):
-            return await call_hook(self, self.authenticate, request)  # type: ignore[no-any-return]
+        if overrides(self, "authenticate", SessionAuthentication):
+            overridden: UserAuth | None = await call_hook(self, self.authenticate, request)
+            return overridden
         user = await self.aget_session_user(request)
         # Unauthenticated, CSRF validation not required
         if not user or not user.is_active:
@@ -117,7 +118,7 @@ class SessionAuthentication(drf_authentication.SessionAuthentication):
         await self.aenforce_csrf(request)
         return (user, None)
 
-    async def aget_session_user(self, request: Any) -> Any:
+    async def aget_session_user(self, request: Request) -> Any:
         """
         The user Django's `AuthenticationMiddleware` attached to the request, loaded on the loop.
 
@@ -142,15 +143,15 @@ class SessionAuthentication(drf_authentication.SessionAuthentication):
 
         return await sync_to_async(load)()
 
-    async def aenforce_csrf(self, request: Any) -> None:
+    async def aenforce_csrf(self, request: Request) -> None:
         """
         Run DRF's `enforce_csrf` without blocking I/O on the loop.
 
         An overridden `enforce_csrf` (for example one that does nothing, to exempt an API from
         CSRF) is honoured.
         """
-        if _overridden(self, "enforce_csrf", drf_authentication.SessionAuthentication):
-            if _is_noop(self.enforce_csrf):
+        if overrides(self, "enforce_csrf", drf_authentication.SessionAuthentication):
+            if is_noop(self.enforce_csrf):
                 return
             await call_hook(self, self.enforce_csrf, request)
             return
@@ -171,10 +172,11 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
     loaded in one query (`select_related("user")`), as DRF does.
     """
 
-    async def aauthenticate(self, request: Any) -> tuple[Any, Any] | None:
+    async def aauthenticate(self, request: Request) -> UserAuth | None:
         """Return `(token.user, token)` for a valid token header, `None` for other schemes."""
-        if _overridden(self, "authenticate", TokenAuthentication):
-            return await call_hook(self, self.authenticate, request)  # type: ignore[no-any-return]
+        if overrides(self, "authenticate", TokenAuthentication):
+            overridden: UserAuth | None = await call_hook(self, self.authenticate, request)
+            return overridden
         raw = _split_credentials(request, self.keyword.lower().encode(), "token")
         if raw is None:
             return None
@@ -185,10 +187,11 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(msg) from None
         return await self.aauthenticate_credentials(key)
 
-    async def aauthenticate_credentials(self, key: str) -> tuple[Any, Any]:
+    async def aauthenticate_credentials(self, key: str) -> UserAuth:
         """The async twin of `authenticate_credentials`; a sync override of it wins."""
-        if _overridden(self, "authenticate_credentials", TokenAuthentication):
-            return await call_hook(self, self.authenticate_credentials, key)  # type: ignore[no-any-return]
+        if overrides(self, "authenticate_credentials", TokenAuthentication):
+            overridden: UserAuth = await call_hook(self, self.authenticate_credentials, key)
+            return overridden
         model: Any = self.get_model()
         try:
             token = await model.objects.select_related("user").aget(key=key)
@@ -211,10 +214,11 @@ class BasicAuthentication(drf_authentication.BasicAuthentication):
     authentication is for testing; use tokens or sessions in production.
     """
 
-    async def aauthenticate(self, request: Any) -> tuple[Any, None] | None:
+    async def aauthenticate(self, request: Request) -> UserAuth | None:
         """Return `(user, None)` for valid Basic credentials, `None` for other schemes."""
-        if _overridden(self, "authenticate", BasicAuthentication):
-            return await call_hook(self, self.authenticate, request)  # type: ignore[no-any-return]
+        if overrides(self, "authenticate", BasicAuthentication):
+            overridden: UserAuth | None = await call_hook(self, self.authenticate, request)
+            return overridden
         raw = _split_credentials(request, b"basic", "basic")
         if raw is None:
             return None
@@ -230,13 +234,14 @@ class BasicAuthentication(drf_authentication.BasicAuthentication):
         return await self.aauthenticate_credentials(userid, password, request)
 
     async def aauthenticate_credentials(
-        self, userid: str, password: str, request: Any = None
-    ) -> tuple[Any, None]:
+        self, userid: str, password: str, request: Request | None = None
+    ) -> UserAuth:
         """The async twin of `authenticate_credentials`; a sync override of it wins."""
-        if _overridden(self, "authenticate_credentials", BasicAuthentication):
-            return await call_hook(  # type: ignore[no-any-return]
+        if overrides(self, "authenticate_credentials", BasicAuthentication):
+            overridden: UserAuth = await call_hook(
                 self, self.authenticate_credentials, userid, password, request
             )
+            return overridden
         credentials = {get_user_model().USERNAME_FIELD: userid, "password": password}
         # One hop for the user lookup and the hash check together (see the class docstring).
         user = await sync_to_async(authenticate)(request=request, **credentials)

@@ -41,18 +41,27 @@ description, and daf_drf's text would end up in your schema where DRF's classes 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
 from rest_framework import generics as drf_generics
-from rest_framework import mixins as drf_mixins
-from rest_framework import pagination as drf_pagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from daf_drf import mixins
-from daf_drf.hooks import _is_async, answers_sync_callers, call_hook, resolve_sync
-from daf_drf.mixins import LOOKUP_HOOKS, _override_chain
+from daf_drf._one_hop import runs_in_one_hop
+from daf_drf.hooks import (
+    OWN_MODULES,
+    answers_sync_callers,
+    call_hook,
+    project_override,
+    resolve_sync,
+)
+from daf_drf.mixins import LOOKUP_HOOKS
 from daf_drf.serializers import resolve_data_sync
 from daf_drf.shortcuts import aget_object_or_404, get_object_or_404
 from daf_drf.views import APIView
@@ -73,33 +82,9 @@ __all__ = [
 
 _DRF = drf_generics.GenericAPIView
 
-# DRF's own implementations of these hooks only read attributes and build objects.
-_PURE_HOOKS: frozenset[Callable[..., Any]] = frozenset(
-    {
-        _DRF.get_queryset,
-        _DRF.get_serializer_class,
-        _DRF.get_serializer_context,
-        drf_mixins.CreateModelMixin.get_success_headers,
-        drf_pagination.PageNumberPagination.get_paginated_response,
-        drf_pagination.LimitOffsetPagination.get_paginated_response,
-        drf_pagination.CursorPagination.get_paginated_response,
-    }
-)
-
-# Sync hook -> its async sibling. A pipeline runs in one hop only if every hook it calls is
-# sync and no async sibling is overridden.
-_SIBLINGS: dict[str, str | None] = {
-    "get_queryset": "aget_queryset",
-    "filter_queryset": "afilter_queryset",
-    "paginate_queryset": "apaginate_queryset",
-    "get_paginated_response": "aget_paginated_response",
-    "get_serializer": "aget_serializer",
-    "get_serializer_class": None,
-    "get_serializer_context": None,
-    "get_object": "aget_object",
-}
-
-_ONE_HOP: dict[tuple[type, tuple[str, ...]], bool] = {}
+# The model of a view's queryset (DRF's stubs make its generic views generic in it; at run
+# time DRF's `__class_getitem__` returns the class itself).
+_MT = TypeVar("_MT", bound=Model)
 
 # Hooks that DRF's own sync code calls on a view: the browsable API (its filter form and
 # forms), DRF's metadata (OPTIONS), the schema generators and django-filter call them from a
@@ -112,40 +97,17 @@ SYNC_CALLED_HOOKS = (
     "get_serializer_class",
     "get_serializer_context",
 )
-_OWN_MODULES = ("daf_drf.", "rest_framework.")
 
 
-def _raw(func: Any) -> Any:
-    return getattr(func, "__func__", func)
-
-
-def _sync_hooks(owner: Any, defaults: Any, hooks: tuple[str, ...]) -> bool:
-    """
-    Whether the hooks `owner` (a view class, or an instance's `__dict__`) has for `hooks` are
-    sync and leave their async siblings to daf_drf. A name `owner` lacks is skipped.
-    """
-    members: dict[str, Any] = owner if isinstance(owner, dict) else {}
-    for name in hooks:
-        func = members.get(name) if members else getattr(owner, name, None)
-        if func is not None and _is_async(func):
-            return False
-        sibling = _SIBLINGS.get(name)
-        if sibling:
-            func = members.get(sibling) if members else getattr(owner, sibling, None)
-            if func is not None and func is not defaults.get(sibling):
-                return False
-    return True
-
-
-class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type-arg]
+class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
     # DRF's GenericAPIView with async siblings of its hooks; see the module docstring.
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         # Wrapped where they are defined (a project's mixin included), so that `super()`
         # chains and daf_drf's override detection see the same classes as before.
         for klass in cls.__mro__:
-            if klass.__module__.startswith(_OWN_MODULES):
+            if klass.__module__.startswith(OWN_MODULES):
                 continue
             for name in SYNC_CALLED_HOOKS:
                 func = vars(klass).get(name)
@@ -160,109 +122,92 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
         filter backends and paginator it would call are sync: then the pipeline runs in one
         thread hop.
         """
-        cls = type(self)
-        key = (cls, hooks)
-        cached = _ONE_HOP.get(key)
-        if cached is None:
-            cached = _sync_hooks(cls, vars(GenericAPIView), hooks)
-            _ONE_HOP[key] = cached
-        if not cached:
-            return False
-        # A hook assigned on the instance (`self.get_object = self.get_me`) counts too.
-        if self.__dict__ and not _sync_hooks(self.__dict__, {}, hooks):
-            return False
-        # DRF's own filter_queryset/paginate_queryset call backends and paginators, which
-        # may be async themselves (and may be set per instance through as_view()).
-        if "filter_queryset" in hooks and any(
-            inspect.iscoroutinefunction(getattr(backend, "filter_queryset", None))
-            for backend in self.filter_backends
-        ):
-            return False
-        paginator_class = self.pagination_class
-        if "paginate_queryset" in hooks and paginator_class is not None:
-            return not any(
-                inspect.iscoroutinefunction(getattr(paginator_class, name, None))
-                for name in ("paginate_queryset", "get_paginated_response")
-            )
-        return True
+        return runs_in_one_hop(self, hooks, vars(GenericAPIView))
 
-    async def ahook(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def ahook(self, func: Callable[..., object], *args: object, **kwargs: object) -> Any:
         """
-        Call a view hook by the hook rule: awaited if async, inline if it is one of DRF's
-        attribute-only defaults (or marked `inline_safe`), else in one thread hop.
+        Call a hook of this view (or of its paginator) by the hook rule: awaited if async,
+        inline if pure (one of DRF's attribute-only defaults, or marked `inline_safe` on the
+        function or its class, or listed in `INLINE_HOOKS`), else in one thread hop.
         """
-        if _raw(func) in _PURE_HOOKS:
-            result = func(*args, **kwargs)
-            return await result if inspect.isawaitable(result) else result
-        return await call_hook(None, func, *args, **kwargs)
+        return await call_hook(getattr(func, "__self__", self), func, *args, **kwargs)
 
     # --- async siblings of DRF's hooks -----------------------------------------------------
 
-    async def aget_queryset(self) -> Any:
+    async def aget_queryset(self) -> QuerySet[_MT]:
         """`get_queryset()`, sync or async."""
-        with _override_chain(self, "get_queryset") as override:
+        with project_override(self, "get_queryset") as override:
             if override is not None:
-                return await self.ahook(override)
+                queryset: QuerySet[_MT] = await self.ahook(override)
+                return queryset
         return _DRF.get_queryset(self)
 
-    async def afilter_queryset(self, queryset: Any) -> Any:
+    async def afilter_queryset(self, queryset: QuerySet[_MT]) -> QuerySet[_MT]:
         """`filter_queryset()`, sync or async; async filter backends are awaited."""
-        with _override_chain(self, "filter_queryset") as override:
+        with project_override(self, "filter_queryset") as override:
             if override is not None:
-                return await self.ahook(override, queryset)
+                filtered: QuerySet[_MT] = await self.ahook(override, queryset)
+                return filtered
         backends = [backend() for backend in self.filter_backends]
         if not any(inspect.iscoroutinefunction(b.filter_queryset) for b in backends):
             if not backends:
                 return queryset
             # Sync backends (DRF's, django-filter's) may query the database: one hop for all.
-            return await sync_to_async(self.filter_queryset)(queryset)
+            filtered = await sync_to_async(self.filter_queryset)(queryset)
+            return filtered
         for backend in backends:
             queryset = await call_hook(
                 backend, backend.filter_queryset, self.request, queryset, self
             )
         return queryset
 
-    async def apaginate_queryset(self, queryset: Any) -> Any:
+    async def apaginate_queryset(self, queryset: QuerySet[_MT]) -> Sequence[_MT] | None:
         """`paginate_queryset()`, sync or async; `None` when pagination is off."""
-        with _override_chain(self, "paginate_queryset") as override:
+        with project_override(self, "paginate_queryset") as override:
             if override is not None:
-                return await self.ahook(override, queryset)
+                page: Sequence[_MT] | None = await self.ahook(override, queryset)
+                return page
         paginator = self.paginator
         if paginator is None:
             return None
-        return await call_hook(paginator, paginator.paginate_queryset, queryset, self.request, self)
+        page = await call_hook(paginator, paginator.paginate_queryset, queryset, self.request, self)
+        return page
 
-    async def aget_paginated_response(self, data: Any) -> Any:
+    async def aget_paginated_response(self, data: object) -> Response:
         """`get_paginated_response()`, sync or async."""
-        with _override_chain(self, "get_paginated_response") as override:
+        with project_override(self, "get_paginated_response") as override:
             if override is not None:
-                return await self.ahook(override, data)
+                response: Response = await self.ahook(override, data)
+                return response
         paginator = self.paginator
         if paginator is None:
             raise ImproperlyConfigured(
                 f"{type(self).__qualname__}.get_paginated_response() needs a pagination_class."
             )
-        return await self.ahook(paginator.get_paginated_response, data)
+        response = await self.ahook(paginator.get_paginated_response, data)
+        return response
 
-    async def aget_serializer(self, *args: Any, **kwargs: Any) -> Any:
+    async def aget_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer[_MT]:
         """`get_serializer()`, with `get_serializer_class`/`_context` each sync or async."""
-        with _override_chain(self, "get_serializer") as override:
+        with project_override(self, "get_serializer") as override:
             if override is not None:
-                return await self.ahook(override, *args, **kwargs)
-        serializer_class = await self.ahook(self.get_serializer_class)
+                serializer: BaseSerializer[_MT] = await self.ahook(override, *args, **kwargs)
+                return serializer
+        serializer_class: type[BaseSerializer[_MT]] = await self.ahook(self.get_serializer_class)
         if "context" not in kwargs:
             kwargs["context"] = await self.ahook(self.get_serializer_context)
         return serializer_class(*args, **kwargs)
 
-    async def aget_object(self) -> Any:
+    async def aget_object(self) -> _MT:
         """
         The object the view displays: the lookup runs off the loop (one hop when
         `get_queryset`/`filter_queryset` are sync), then `acheck_object_permissions` runs on
         the loop. An overridden `get_object` (sync or async) is called instead.
         """
-        with _override_chain(self, "get_object") as override:
+        with project_override(self, "get_object") as override:
             if override is not None:
-                return await self.ahook(override)
+                found: _MT = await self.ahook(override)
+                return found
         if self.runs_in_one_hop(LOOKUP_HOOKS):
             obj = await sync_to_async(self._lookup_in_thread)()
         else:
@@ -287,7 +232,7 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
     # from worker threads or management commands. They accept async hooks: an awaitable is
     # awaited there through `async_to_sync`, and refused on the event loop (`resolve_sync`).
 
-    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer[_MT]:
         name = type(self).__qualname__
         serializer_class = resolve_sync(
             self.get_serializer_class(), what=f"{name}.get_serializer_class"
@@ -298,7 +243,8 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
             )
         # The browsable API reads `.data` of this serializer in its worker thread: async
         # attributes (an `async def` SerializerMethodField) are awaited there in one hop.
-        return resolve_data_sync(serializer_class(*args, **kwargs))
+        serializer: BaseSerializer[_MT] = resolve_data_sync(serializer_class(*args, **kwargs))
+        return serializer
 
     def filter_queryset(self, queryset: Any) -> Any:
         for backend in list(self.filter_backends):
@@ -308,90 +254,95 @@ class GenericAPIView(drf_generics.GenericAPIView, APIView):  # type: ignore[type
             )
         return queryset
 
-    def get_object(self) -> Any:
+    def get_object(self) -> _MT:
         name = type(self).__qualname__
         queryset = resolve_sync(self.get_queryset(), what=f"{name}.get_queryset")
         queryset = resolve_sync(self.filter_queryset(queryset), what=f"{name}.filter_queryset")
-        obj = get_object_or_404(queryset, **self.get_lookup_kwargs())
+        obj: _MT = get_object_or_404(queryset, **self.get_lookup_kwargs())
         # May raise a permission denied.
         self.check_object_permissions(self.request, obj)
         return obj
 
-    def _lookup_in_thread(self) -> Any:
+    def _lookup_in_thread(self) -> _MT:
         queryset = self.filter_queryset(self.get_queryset())
-        return get_object_or_404(queryset, **self.get_lookup_kwargs())
+        found: _MT = get_object_or_404(queryset, **self.get_lookup_kwargs())
+        return found
 
 
 # Concrete views: DRF's handlers, async, composed from daf_drf's mixins.
 
 
-class CreateAPIView(mixins.CreateModelMixin, drf_generics.CreateAPIView, GenericAPIView):  # type: ignore[type-arg]
-    async def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+class CreateAPIView(mixins.CreateModelMixin, drf_generics.CreateAPIView[_MT], GenericAPIView[_MT]):
+    async def post(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.create(request, *args, **kwargs)
 
 
-class ListAPIView(mixins.ListModelMixin, drf_generics.ListAPIView, GenericAPIView):  # type: ignore[type-arg]
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+class ListAPIView(mixins.ListModelMixin, drf_generics.ListAPIView[_MT], GenericAPIView[_MT]):
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.list(request, *args, **kwargs)
 
 
-class RetrieveAPIView(mixins.RetrieveModelMixin, drf_generics.RetrieveAPIView, GenericAPIView):  # type: ignore[type-arg]
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+class RetrieveAPIView(
+    mixins.RetrieveModelMixin, drf_generics.RetrieveAPIView[_MT], GenericAPIView[_MT]
+):
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
 
-class DestroyAPIView(mixins.DestroyModelMixin, drf_generics.DestroyAPIView, GenericAPIView):  # type: ignore[type-arg]
-    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+class DestroyAPIView(
+    mixins.DestroyModelMixin, drf_generics.DestroyAPIView[_MT], GenericAPIView[_MT]
+):
+    async def delete(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.destroy(request, *args, **kwargs)
 
 
-class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView, GenericAPIView):  # type: ignore[type-arg]
-    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+class UpdateAPIView(mixins.UpdateModelMixin, drf_generics.UpdateAPIView[_MT], GenericAPIView[_MT]):
+    async def put(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.update(request, *args, **kwargs)
 
-    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def patch(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.partial_update(request, *args, **kwargs)
 
 
 class ListCreateAPIView(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
-    drf_generics.ListCreateAPIView,  # type: ignore[type-arg]
-    GenericAPIView,
+    drf_generics.ListCreateAPIView[_MT],
+    GenericAPIView[_MT],
 ):
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.list(request, *args, **kwargs)
 
-    async def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def post(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.create(request, *args, **kwargs)
 
 
 class RetrieveUpdateAPIView(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    drf_generics.RetrieveUpdateAPIView,  # type: ignore[type-arg]
-    GenericAPIView,
+    drf_generics.RetrieveUpdateAPIView[_MT],
+    GenericAPIView[_MT],
 ):
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
-    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def put(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.update(request, *args, **kwargs)
 
-    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def patch(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.partial_update(request, *args, **kwargs)
 
 
 class RetrieveDestroyAPIView(
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
-    drf_generics.RetrieveDestroyAPIView,  # type: ignore[type-arg]
-    GenericAPIView,
+    drf_generics.RetrieveDestroyAPIView[_MT],
+    GenericAPIView[_MT],
 ):
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
-    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def delete(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.destroy(request, *args, **kwargs)
 
 
@@ -399,17 +350,17 @@ class RetrieveUpdateDestroyAPIView(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    drf_generics.RetrieveUpdateDestroyAPIView,  # type: ignore[type-arg]
-    GenericAPIView,
+    drf_generics.RetrieveUpdateDestroyAPIView[_MT],
+    GenericAPIView[_MT],
 ):
-    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.retrieve(request, *args, **kwargs)
 
-    async def put(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def put(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.update(request, *args, **kwargs)
 
-    async def patch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def patch(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.partial_update(request, *args, **kwargs)
 
-    async def delete(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def delete(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         return await self.destroy(request, *args, **kwargs)

@@ -30,17 +30,18 @@ publish them as your operations' descriptions.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-from collections.abc import Callable, Coroutine, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
+from django.db.models import Model
 from rest_framework import mixins as drf_mixins
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
 
-from daf_drf.hooks import _is_async, _loop_running_here, resolve_sync
+from daf_drf.hooks import is_async_hook, on_event_loop, overrides, project_override, resolve_sync
 from daf_drf.serializers import _native, data_in_thread, resolve_awaitables
 from daf_drf.transaction import request_atomic
 
@@ -52,6 +53,8 @@ __all__ = [
     "UpdateModelMixin",
     "awrite",
 ]
+
+T = TypeVar("T")
 
 # The hooks each pipeline calls; see `GenericAPIView.runs_in_one_hop`.
 LOOKUP_HOOKS = ("get_queryset", "filter_queryset")
@@ -65,17 +68,17 @@ LIST_HOOKS = (
 )
 
 
-def _atomically(func: Callable[..., Any], *args: Any) -> Any:
+def _atomically(func: Callable[..., T], *args: object) -> T:
     with request_atomic():
         return func(*args)
 
 
-async def awrite(func: Callable[..., Any], *args: Any) -> Any:
+async def awrite(func: Callable[..., object], *args: object) -> Any:
     """
     Call a write hook (`perform_create` ...): awaited if async; if sync, in one thread hop
     inside `transaction.atomic` for each database that sets `ATOMIC_REQUESTS`.
     """
-    if _is_async(func):
+    if is_async_hook(func):
         result = func(*args)
     else:
         result = await sync_to_async(_atomically)(func, *args)
@@ -84,26 +87,26 @@ async def awrite(func: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
-def _view_hook(view: Any, name: str) -> Any:
+def _view_hook(view: object, name: str) -> Callable[..., object]:
     """The hook `name` the view will call: one assigned on the instance, else the class's."""
-    return view.__dict__.get(name) or getattr(type(view), name)
+    hook: Callable[..., object] = view.__dict__.get(name) or getattr(type(view), name)
+    return hook
 
 
-def _raw(func: Any) -> Any:
+def _raw(func: object) -> object:
     return getattr(func, "__func__", func)
 
 
-def _saves_in_thread(view: Any, name: str, default: Callable[..., Any]) -> bool:
+def _saves_in_thread(view: object, name: str, default: Callable[..., object]) -> bool:
     # The fused pipeline may save when the hook is ours or a sync override, and its async
     # sibling (`aperform_create` ...) is daf_drf's own.
-    sibling = "a" + name
-    if _view_hook(view, sibling) is not getattr(_DEFAULT_SIBLINGS[name], sibling):
+    if overrides(view, "a" + name, _DEFAULT_SIBLINGS[name]):
         return False
     func = _view_hook(view, name)
-    return _raw(func) is default or not _is_async(func)
+    return _raw(func) is default or not is_async_hook(func)
 
 
-def _save(view: Any, name: str, default: Callable[..., Any], serializer: Any) -> bool:
+def _save(view: object, name: str, default: Callable[..., object], serializer: Any) -> bool:
     """In the pipeline's thread: save by the view's hook; False if it must run on the loop."""
     hook = getattr(view, name)
     if _raw(hook) is not default:
@@ -124,58 +127,16 @@ async def _asave(serializer: Any) -> None:
         await sync_to_async(_atomically)(serializer.save)
 
 
-async def _adelete(instance: Any) -> None:
+async def _adelete(instance: Model) -> None:
     await sync_to_async(_atomically)(instance.delete)
 
 
-_INSTANCE = object()
-_OWN_MODULES = ("daf_drf.", "rest_framework.")
-
-
-@contextlib.contextmanager
-def _override_chain(view: Any, name: str) -> Iterator[Any]:
-    """
-    Yield the project's implementation of the hook `name` that its async sibling should run
-    now, or `None` when daf_drf's own should run.
-
-    On a first call that is the hook assigned on the instance, else the most derived override
-    in the view's classes. From inside an override (`await super().aget_object()`), it is the
-    next override along the MRO, and `None` once only DRF's and daf_drf's remain: a sibling
-    called through `super()` never calls back the override that called it.
-    """
-    levels: dict[str, Any] = view.__dict__.setdefault("_daf_hook_levels", {})
-    current = levels.get(name)
-    func: Any = None
-    owner: Any = None
-    if current is None and name in view.__dict__:
-        func, owner = view.__dict__[name], _INSTANCE
-    else:
-        mro = type(view).__mro__
-        start = 0 if current is None or current is _INSTANCE else mro.index(current) + 1
-        for klass in mro[start:]:
-            raw = vars(klass).get(name)
-            if raw is None:
-                continue
-            if not klass.__module__.startswith(_OWN_MODULES):
-                get = getattr(raw, "__get__", None)
-                func, owner = (get(view, type(view)) if get else raw), klass
-            break
-    if func is None:
-        yield None
-        return
-    levels[name] = owner
-    try:
-        yield func
-    finally:
-        levels[name] = current
-
-
 async def _acall_write_hook(
-    view: Any, name: str, default: Callable[[Any], Coroutine[Any, Any, None]], arg: Any
+    view: object, name: str, default: Callable[[T], Awaitable[None]], arg: T
 ) -> None:
     # The view's `perform_*` by the hook rule (sync in one atomic hop); daf_drf's own saves
     # without a wrapper hop.
-    with _override_chain(view, name) as override:
+    with project_override(view, name) as override:
         if override is not None:
             await awrite(override, arg)
             return
@@ -192,7 +153,7 @@ def _forget_prefetch(instance: Any) -> None:
 class CreateModelMixin(drf_mixins.CreateModelMixin):
     # Create a model instance.
 
-    async def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def create(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         if view.runs_in_one_hop(SERIALIZER_HOOKS) and _saves_in_thread(
             self, "perform_create", CreateModelMixin.perform_create
@@ -217,7 +178,7 @@ class CreateModelMixin(drf_mixins.CreateModelMixin):
         DRF's `perform_create`: `serializer.save()`. Dual-mode: on the event loop it returns an
         awaitable that saves off the loop (or through the serializer's native `asave`).
         """
-        if _loop_running_here():
+        if on_event_loop():
             return _asave(serializer)
         serializer.save()
         return None
@@ -239,7 +200,7 @@ class CreateModelMixin(drf_mixins.CreateModelMixin):
 class ListModelMixin(drf_mixins.ListModelMixin):
     # List a queryset.
 
-    async def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def list(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         if view.runs_in_one_hop(LIST_HOOKS):
             response, serializer, paginated, slots = await sync_to_async(self._list_in_thread)()
@@ -277,7 +238,7 @@ class ListModelMixin(drf_mixins.ListModelMixin):
 class RetrieveModelMixin(drf_mixins.RetrieveModelMixin):
     # Retrieve a model instance.
 
-    async def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         instance = await view.aget_object()
         serializer = await view.aget_serializer(instance)
@@ -290,7 +251,7 @@ class RetrieveModelMixin(drf_mixins.RetrieveModelMixin):
 class UpdateModelMixin(drf_mixins.UpdateModelMixin):
     # Update a model instance.
 
-    async def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def update(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         partial = kwargs.pop("partial", False)
         instance = await view.aget_object()
@@ -316,7 +277,7 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
 
     def perform_update(self, serializer: Any) -> Any:
         """DRF's `perform_update`: `serializer.save()`; dual-mode like `perform_create`."""
-        if _loop_running_here():
+        if on_event_loop():
             return _asave(serializer)
         serializer.save()
         return None
@@ -325,11 +286,11 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
         """Call the view's `perform_update` (sync or async, class or instance) by the hook rule."""
         await _acall_write_hook(self, "perform_update", _asave, serializer)
 
-    async def partial_update(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         kwargs["partial"] = True
         return await self.update(request, *args, **kwargs)
 
-    def _update_in_thread(self, request: Any, instance: Any, partial: bool) -> tuple[Any, Any]:
+    def _update_in_thread(self, request: Any, instance: Any, partial: object) -> tuple[Any, Any]:
         view: Any = self
         with request_atomic():
             serializer = view.get_serializer(instance, data=request.data, partial=partial)
@@ -343,7 +304,7 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
 class DestroyModelMixin(drf_mixins.DestroyModelMixin):
     # Destroy a model instance.
 
-    async def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    async def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         instance = await view.aget_object()
         await self.aperform_destroy(instance)
@@ -351,7 +312,7 @@ class DestroyModelMixin(drf_mixins.DestroyModelMixin):
 
     def perform_destroy(self, instance: Any) -> Any:
         """DRF's `perform_destroy`: `instance.delete()`; dual-mode like `perform_create`."""
-        if _loop_running_here():
+        if on_event_loop():
             return _adelete(instance)
         instance.delete()
         return None

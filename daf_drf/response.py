@@ -12,8 +12,9 @@ the loop; it renders with DRF's own code, so bytes and headers are DRF's. Render
 I/O (`BrowsableAPIRenderer`, `TemplateHTMLRenderer`, `AdminRenderer`, any unknown renderer)
 keep the plain `Response` and render in Django's one hop, as before.
 
-A renderer is pure when it is one of `PURE_RENDERERS`, or is marked with
-`daf_drf.hooks.inline_safe`, or is listed in `DAF_DRF["INLINE_HOOKS"]`:
+A renderer is pure by the hook rule (`daf_drf.hooks.is_inline_safe`): it is one of
+`PURE_RENDERERS` (exactly), or is marked with `daf_drf.hooks.inline_safe`, or is registered
+with `daf_drf.hooks.register_inline_safe`, or is listed in `DAF_DRF["INLINE_HOOKS"]`:
 
     @inline_safe
     class CamelCaseJSONRenderer(JSONRenderer):
@@ -28,26 +29,19 @@ from typing import Any
 from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
 from django.template.response import SimpleTemplateResponse
-from rest_framework import renderers
 from rest_framework.response import Response
 
-from daf_drf.hooks import _loop_running_here, is_inline_safe
+from daf_drf.hooks import is_inline_safe, on_event_loop, pure_renderers
 
 __all__ = ["PURE_RENDERERS", "LoopRenderedResponse", "is_pure_renderer", "render_on_loop"]
 
-# Read from DRF's source: they encode `data` and touch nothing else.
-PURE_RENDERERS: frozenset[type[Any]] = frozenset(
-    {renderers.JSONRenderer, renderers.StaticHTMLRenderer, renderers.JSONOpenAPIRenderer}
-)
+# DRF's renderers that encode `data` and touch nothing else (`daf_drf.hooks` keeps the list).
+PURE_RENDERERS: frozenset[type] = pure_renderers()
 
 
 def is_pure_renderer(renderer: Any) -> bool:
     """Whether `renderer` (an instance) may render on the event loop."""
-    if renderer is None:
-        return False
-    if type(renderer) in PURE_RENDERERS:
-        return getattr(renderer, "inline_safe", True) is not False
-    return is_inline_safe(renderer, renderer.render)
+    return renderer is not None and is_inline_safe(renderer, renderer.render)
 
 
 def _render(self: LoopRenderedResponse) -> Any:
@@ -58,7 +52,7 @@ def _render(self: LoopRenderedResponse) -> Any:
     it might block: the renderer is not pure, a post-render callback is registered (cache
     middleware stores the response there), or the data turns out to need the ORM.
     """
-    if not self._is_rendered and _loop_running_here():  # type: ignore[attr-defined]
+    if not self.is_rendered and on_event_loop():
         callbacks = self._post_render_callbacks  # type: ignore[attr-defined]
         if callbacks or not is_pure_renderer(getattr(self, "accepted_renderer", None)):
             self._daf_render_in_thread = True
@@ -103,7 +97,7 @@ def render_on_loop(response: Any) -> Any:
     """
     if (
         type(response) is Response
-        and not response._is_rendered  # type: ignore[attr-defined]
+        and not response.is_rendered
         and is_pure_renderer(getattr(response, "accepted_renderer", None))
     ):
         response.__class__ = LoopRenderedResponse

@@ -16,29 +16,26 @@ Migrating a view is an import swap and `async def` handlers:
 
 from __future__ import annotations
 
-import functools
 import inspect
-from typing import Any
+import warnings
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
-from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from rest_framework import exceptions as drf_exceptions
 from rest_framework import views as drf_views
-from rest_framework.metadata import SimpleMetadata
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from daf_drf import permissions as daf_permissions
+from daf_drf._views_sync import SyncCallSites, dual_mode_view, keep_outer_transaction
 from daf_drf.exceptions import UserNotLoaded
 from daf_drf.hooks import (
-    HookNotAwaitable,
-    _is_noop,
-    _loop_running_here,
     call_hook,
-    is_inline_safe,
-    resolve_sync,
+    is_noop,
+    overrides,
 )
 from daf_drf.request import Request
 from daf_drf.response import render_on_loop
@@ -53,7 +50,6 @@ get_view_description = drf_views.get_view_description
 
 __all__ = [
     "APIView",
-    "AsyncAPIView",
     "check_async_handlers",
     "dual_mode_view",
     "exception_handler",
@@ -74,13 +70,13 @@ SYNC_ONLY_HINT = (
 )
 
 
-def check_async_handlers(cls: type, names: Any = None) -> None:
+def check_async_handlers(cls: type[drf_views.APIView], names: Iterable[str] | None = None) -> None:
     """
     Raise `TypeError` if a handler of the daf_drf view `cls` is not `async def`.
 
     `names` defaults to the class's `http_method_names`; DRF's sync `options` is exempt.
     """
-    for name in names if names is not None else cls.http_method_names:  # type: ignore[attr-defined]
+    for name in names if names is not None else cls.http_method_names:
         if name in _SYNC_ALLOWED:
             continue
         handler = getattr(cls, name, None)
@@ -95,71 +91,16 @@ def check_async_handlers(cls: type, names: Any = None) -> None:
         )
 
 
-def _keep_outer_transaction(handler: Any) -> Any:
-    """
-    Wrap a sync `EXCEPTION_HANDLER` so that DRF's `set_rollback()` cannot poison a
-    transaction that is not the request's.
-
-    DRF's handler marks the innermost atomic block of every `ATOMIC_REQUESTS` database for
-    rollback. A daf_drf view runs outside any request transaction, so that block belongs to
-    someone else (a `TestCase`'s transaction, a caller's `atomic`), and every later query in it
-    would fail with `TransactionManagementError`. Marks that appear during the call are undone
-    in the thread the handler ran in; the hook rule (inline or one hop) is unchanged.
-    """
-    if inspect.iscoroutinefunction(handler):
-        return handler
-
-    def handle(exc: Exception, context: dict[str, Any]) -> Any:
-        clean = [c for c in connections.all(initialized_only=True) if not c.needs_rollback]
-        try:
-            return handler(exc, context)
-        finally:
-            for conn in clean:
-                if conn.settings_dict.get("ATOMIC_REQUESTS") and conn.in_atomic_block:
-                    conn.needs_rollback = False
-
-    handle.inline_safe = is_inline_safe(None, handler)  # type: ignore[attr-defined]
-    return handle
-
-
-def dual_mode_view(view: Any) -> Any:
-    """
-    Wrap the async view function `view` so that sync code can call it as DRF's tests do.
-
-    On the event loop (ASGI, `await view(request)`) the wrapper returns `view`'s coroutine:
-    nothing is added to the async path but one check. Called from sync code (a sync test,
-    a management command), it runs the view to completion with `async_to_sync` and returns
-    the response, as DRF's view function does; thread-sensitive hops come back to the calling
-    thread, so a `TestCase`'s transaction is seen. Django still sees a coroutine function.
-    """
-
-    def view_or_coroutine(request: Any, *args: Any, **kwargs: Any) -> Any:
-        if _loop_running_here():
-            return view(request, *args, **kwargs)
-        return async_to_sync(view)(request, *args, **kwargs)
-
-    functools.update_wrapper(view_or_coroutine, view)  # cls, initkwargs, csrf_exempt, ...
-    return markcoroutinefunction(view_or_coroutine)
-
-
-def _sync_override(view: Any, sync_name: str, async_name: str) -> bool:
+def _sync_override(view: APIView, sync_name: str, async_name: str) -> bool:
     """
     Whether `view` overrides DRF's sync dispatch step `sync_name` (in its class, or assigned
     on the instance) without overriding its async twin: such an override is honoured (in a
     thread hop) instead of silently skipped.
     """
-    attrs = view.__dict__
-    if async_name in attrs:
-        return False
-    if sync_name in attrs:
-        return True
-    cls = type(view)
-    return getattr(cls, async_name) is getattr(APIView, async_name) and getattr(
-        cls, sync_name
-    ) is not getattr(APIView, sync_name)
+    return not overrides(view, async_name, APIView) and overrides(view, sync_name, APIView)
 
 
-class APIView(drf_views.APIView):
+class APIView(SyncCallSites):
     """
     DRF's `APIView` with an async dispatch.
 
@@ -192,7 +133,7 @@ class APIView(drf_views.APIView):
     # with a coroutine: true for every daf_drf view, even one without handlers yet.
     view_is_async = True
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         check_async_handlers(cls)
 
@@ -213,7 +154,7 @@ class APIView(drf_views.APIView):
 
     # --- dispatch --------------------------------------------------------------------------
 
-    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+    def initialize_request(self, request: HttpRequest, *args: object, **kwargs: object) -> Request:
         parser_context = self.get_parser_context(request)
         return Request(
             request,
@@ -224,7 +165,7 @@ class APIView(drf_views.APIView):
         )
 
     async def dispatch(  # type: ignore[override]
-        self, request: HttpRequest, *args: Any, **kwargs: Any
+        self, request: HttpRequest, *args: object, **kwargs: object
     ) -> HttpResponseBase:
         self.args = args
         self.kwargs = kwargs
@@ -261,7 +202,7 @@ class APIView(drf_views.APIView):
         self.response = render_on_loop(response)
         return self.response
 
-    async def _arun_initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+    async def _arun_initial(self, request: Request, *args: object, **kwargs: object) -> None:
         # A subclass written for DRF may override the sync `initial()` (and call
         # `super().initial()`); honour it in one thread hop, where DRF's sync checks work,
         # rather than skipping it. Overriding `ainitial` keeps everything on the loop.
@@ -270,7 +211,7 @@ class APIView(drf_views.APIView):
         else:
             await self.ainitial(request, *args, **kwargs)
 
-    async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+    async def ainitial(self, request: Request, *args: object, **kwargs: object) -> None:
         """The async twin of `initial()`: runs everything before the handler, in DRF's order."""
         self.format_kwarg = self.get_format_suffix(**kwargs)
         neg = self.perform_content_negotiation(request)
@@ -303,9 +244,8 @@ class APIView(drf_views.APIView):
         A subclass that overrides the sync `perform_authentication` keeps its behaviour: a
         body-less override (DRF's lazy idiom) runs inline, any other runs in a thread.
         """
-        override = type(self).perform_authentication
-        if override is not drf_views.APIView.perform_authentication:
-            if _is_noop(override):
+        if overrides(self, "perform_authentication", drf_views.APIView):
+            if is_noop(self.perform_authentication):
                 return
             await call_hook(self, self.perform_authentication, request)
             return
@@ -324,7 +264,7 @@ class APIView(drf_views.APIView):
                     code=getattr(permission, "code", None),
                 )
 
-    async def acheck_object_permissions(self, request: Request, obj: Any) -> None:
+    async def acheck_object_permissions(self, request: Request, obj: object) -> None:
         """Check object permissions in order; the first denial raises, as in DRF."""
         for permission in self.get_permissions():
             allowed = await self._alazy(
@@ -379,11 +319,11 @@ class APIView(drf_views.APIView):
         """
         self._set_authenticate_header(exc)
         self._explain_sync_only(exc)
-        handler = _keep_outer_transaction(self.get_exception_handler())
+        handler = keep_outer_transaction(self.get_exception_handler())
         context = self.get_exception_handler_context()
         # An error before authentication (406, a versioning 404) reaches a handler that may
         # read `request.user`: authenticate then, as DRF's lazy `request.user` would.
-        response = await self._alazy(
+        response: Response | None = await self._alazy(
             self.request,  # type: ignore[arg-type]
             call_hook,
             None,
@@ -394,106 +334,34 @@ class APIView(drf_views.APIView):
         if response is None:
             self.raise_uncaught_exception(exc)
         response.exception = True
-        return response  # type: ignore[no-any-return]
+        return response
 
     def _explain_sync_only(self, exc: Exception) -> None:
         # Django's message says what, not which call of a migrated view or how to fix it.
         if isinstance(exc, SynchronousOnlyOperation) and not getattr(exc, "_daf_hint", False):
-            exc._daf_hint = True  # type: ignore[attr-defined]
+            setattr(exc, "_daf_hint", True)  # noqa: B010 (read back with getattr)
             exc.add_note(SYNC_ONLY_HINT.format(view=type(self).__qualname__))
 
-    def _set_authenticate_header(self, exc: Exception) -> None:
-        # DRF's 401-vs-403 rule: 401 with the first authenticator's header, else 403.
-        if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
-            auth_header = self.get_authenticate_header(self.request)
-            if auth_header:
-                exc.auth_header = auth_header  # type: ignore[union-attr]
-            else:
-                exc.status_code = 403
 
-    # --- DRF's sync call sites ---------------------------------------------------------------
-
-    def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
-        # DRF's `handle_exception`, for a subclass's sync override that calls `super()` (it
-        # runs in a worker thread): an async `EXCEPTION_HANDLER` is awaited there.
-        self._set_authenticate_header(exc)
-        handler = _keep_outer_transaction(self.get_exception_handler())
-        response = resolve_sync(
-            handler(exc, self.get_exception_handler_context()), what="EXCEPTION_HANDLER"
-        )
-        if response is None:
-            self.raise_uncaught_exception(exc)
-        response.exception = True
-        return response  # type: ignore[no-any-return]
-
-    def check_permissions(self, request: Any) -> None:
-        # Used by DRF's metadata, browsable API and schema generator. Async permissions are
-        # awaited from worker threads and denied on the event loop thread.
-        for permission in self.get_permissions():
-            if not daf_permissions.has_permission(permission, request, self):
-                self.permission_denied(
-                    request,
-                    message=getattr(permission, "message", None),
-                    code=getattr(permission, "code", None),
-                )
-
-    def check_object_permissions(self, request: Any, obj: Any) -> None:
-        for permission in self.get_permissions():
-            if not daf_permissions.has_object_permission(permission, request, self, obj):
-                self.permission_denied(
-                    request,
-                    message=getattr(permission, "message", None),
-                    code=getattr(permission, "code", None),
-                )
-
-    def check_throttles(self, request: Any) -> None:
-        durations = []
-        for throttle in self.get_throttles():
-            try:
-                allowed = resolve_sync(
-                    throttle.allow_request(request, self),
-                    what=f"{type(throttle).__name__}.allow_request",
-                )
-            except HookNotAwaitable:
-                allowed = False
-            if not allowed:
-                try:
-                    durations.append(resolve_sync(throttle.wait(), what="wait"))
-                except HookNotAwaitable:  # an async `wait` on the loop thread: no wait known
-                    durations.append(None)
-        if durations:
-            valid = [d for d in durations if d is not None]
-            self.throttled(request, max(valid, default=None))  # type: ignore[arg-type]
-
-    def options(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        """
-        DRF's OPTIONS metadata, dual-mode: from sync code (a project's sync `options` override
-        calling `super()`, which runs in a thread hop) it is DRF's `options`; on the event loop
-        it returns an awaitable (`aoptions`).
-        """
-        if _loop_running_here():
-            return self.aoptions(request, *args, **kwargs)
-        return super().options(request, *args, **kwargs)
-
-    async def aoptions(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        """
-        DRF's OPTIONS metadata on the loop. DRF's `SimpleMetadata` for a view without a
-        serializer is pure and runs inline; anything else (it may check permissions or load
-        the object) runs in one thread hop, where DRF's sync call sites work.
-        """
-        if self.metadata_class is None:
-            return self.http_method_not_allowed(request, *args, **kwargs)
-        metadata = self.metadata_class()  # type: ignore[operator]
-        if type(metadata) is SimpleMetadata and not hasattr(self, "get_serializer"):
-            data = metadata.determine_metadata(request, self)
-        else:
-            data = await sync_to_async(metadata.determine_metadata)(request, self)
-        return Response(data, status=200)
-
-
-async def _athrottle_allows(throttle: Any, request: Any, view: Any) -> bool:
+async def _athrottle_allows(throttle: BaseThrottle, request: Request, view: APIView) -> bool:
     method = getattr(throttle, "aallow_request", None) or throttle.allow_request
     return bool(await call_hook(throttle, method, request, view))
 
 
-AsyncAPIView = APIView
+if TYPE_CHECKING:
+    # Deprecated (see `__getattr__`); type checkers see the name, but no module `__getattr__`
+    # that would hide a misspelt import.
+    AsyncAPIView = APIView
+else:
+
+    def __getattr__(name: str) -> type[APIView]:
+        # `AsyncAPIView` was a second name for `APIView`, whose dispatch is already async.
+        if name == "AsyncAPIView":
+            warnings.warn(
+                "daf_drf.views.AsyncAPIView is deprecated: it is APIView under another name. "
+                "Use daf_drf.views.APIView.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return APIView
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

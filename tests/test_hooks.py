@@ -12,7 +12,17 @@ from django.test import override_settings
 from rest_framework import permissions
 from rest_framework import views as drf_views
 
-from daf_drf.hooks import HookNotAwaitable, call_hook, inline_safe, is_inline_safe, resolve_sync
+from daf_drf import generics
+from daf_drf.hooks import (
+    HookNotAwaitable,
+    call_hook,
+    has_inline_safe_mark,
+    inline_safe,
+    is_inline_safe,
+    overrides,
+    register_inline_safe,
+    resolve_sync,
+)
 from tests.hops import ThreadHops
 
 
@@ -140,6 +150,113 @@ def test_inline_hooks_setting_lists_pure_functions() -> None:
 def test_inline_hooks_setting_lists_pure_classes() -> None:
     permission = IOPermission()
     assert is_inline_safe(permission, permission.has_permission)
+
+
+# --- the registry and the explicit mark ----------------------------------------------------
+
+
+def test_a_registered_function_is_pure_wherever_it_is_called() -> None:
+    def registered_hook(*args: Any) -> str:
+        return threading.current_thread().name
+
+    assert not is_inline_safe(None, registered_hook)
+    register_inline_safe(registered_hook)
+    assert is_inline_safe(None, registered_hook)
+
+
+def test_a_registered_class_makes_its_exact_instances_pure_not_its_subclasses() -> None:
+    class RegisteredPermission(permissions.BasePermission):
+        def has_permission(self, request: Any, view: Any) -> bool:
+            return True
+
+    class AddsIO(RegisteredPermission):
+        pass
+
+    register_inline_safe(RegisteredPermission)
+    pure, sub = RegisteredPermission(), AddsIO()
+    assert is_inline_safe(pure, pure.has_permission)
+    assert not is_inline_safe(sub, sub.has_permission)
+
+
+def test_an_explicit_false_wins_over_the_registry() -> None:
+    class OptedOut(permissions.AllowAny):
+        inline_safe = False
+
+    permission = OptedOut()
+    assert not is_inline_safe(permission, permission.has_permission)
+
+
+def test_the_mark_is_read_from_the_object_itself_only() -> None:
+    permission = PureHeaderPermission()  # marked on the class, not on the method
+    assert is_inline_safe(permission, permission.has_permission)
+    assert not has_inline_safe_mark(permission.has_permission)
+    assert has_inline_safe_mark(pure_function)
+    assert has_inline_safe_mark(functools.partial(pure_function, 1))
+    assert not has_inline_safe_mark(configured_hook)
+
+
+def test_overrides_sees_subclass_methods_and_instance_assignments() -> None:
+    class Base:
+        def hook(self) -> None:
+            pass
+
+    class Same(Base):
+        pass
+
+    class Replaced(Base):
+        def hook(self) -> None:
+            pass
+
+    assert not overrides(Same(), "hook", Base)
+    assert overrides(Replaced(), "hook", Base)
+    assigned = Same()
+    assigned.hook = lambda: None  # type: ignore[method-assign]
+    assert overrides(assigned, "hook", Base)
+
+
+# --- a generic view's own hooks (`GenericAPIView.ahook`) ----------------------------------
+
+
+class ThreadNamingList(generics.ListAPIView):
+    def get_queryset(self) -> Any:
+        return threading.current_thread().name
+
+
+@inline_safe
+class PureThreadNamingList(ThreadNamingList):
+    pass
+
+
+class ListedThreadNamingList(ThreadNamingList):
+    pass
+
+
+async def _queryset_thread(view: generics.GenericAPIView) -> tuple[str, int]:
+    with ThreadHops() as hops:
+        name = await view.aget_queryset()
+    return name, hops.total
+
+
+@pytest.mark.asyncio
+async def test_a_generic_views_sync_hook_may_do_io_so_it_runs_in_one_hop() -> None:
+    name, hops = await _queryset_thread(ThreadNamingList())
+    assert name != threading.current_thread().name
+    assert hops == 1
+
+
+@pytest.mark.asyncio
+async def test_a_generic_view_marked_inline_safe_runs_its_sync_hooks_on_the_loop() -> None:
+    name, hops = await _queryset_thread(PureThreadNamingList())
+    assert name == threading.current_thread().name
+    assert hops == 0
+
+
+@pytest.mark.asyncio
+@override_settings(DAF_DRF={"INLINE_HOOKS": [f"{__name__}.ListedThreadNamingList"]})
+async def test_a_generic_view_listed_in_inline_hooks_runs_its_sync_hooks_on_the_loop() -> None:
+    name, hops = await _queryset_thread(ListedThreadNamingList())
+    assert name == threading.current_thread().name
+    assert hops == 0
 
 
 # --- resolve_sync --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from compat.differential import assert_same_response
 from daf_drf.exceptions import UserNotLoaded
-from daf_drf.views import APIView, AsyncAPIView, check_async_handlers
+from daf_drf.views import APIView, check_async_handlers
 from tests.hops import ThreadHops
 
 
@@ -258,7 +258,27 @@ def test_a_view_without_handlers_is_still_async() -> None:
 
 
 def test_async_api_view_is_the_same_class() -> None:
+    with pytest.warns(DeprecationWarning, match="AsyncAPIView is deprecated"):
+        from daf_drf.views import AsyncAPIView
     assert AsyncAPIView is APIView
+
+
+def test_subclassing_the_deprecated_name_warns() -> None:
+    from daf_drf import views
+
+    with pytest.warns(DeprecationWarning, match="Use daf_drf.views.APIView"):
+
+        class Legacy(views.AsyncAPIView):  # type: ignore[misc]
+            pass
+
+    assert issubclass(Legacy, APIView)
+
+
+def test_unknown_names_are_still_attribute_errors() -> None:
+    from daf_drf import views
+
+    with pytest.raises(AttributeError, match="no attribute 'AsyncApiView'"):
+        views.AsyncApiView  # noqa: B018
 
 
 def test_sync_handler_is_a_type_error_naming_class_and_method() -> None:
