@@ -32,7 +32,7 @@ from rest_framework import throttling as drf_throttling
 from daf_drf.backends import CacheStore, Decision, History, Store, StoreUnavailable, get_store
 from daf_drf.backends.base import Check
 from daf_drf.backends.cache import is_in_process
-from daf_drf.hooks import call_hook, inline_safe
+from daf_drf.hooks import call_hook, has_inline_safe_mark, inline_safe
 from daf_drf.settings import daf_settings
 from daf_drf.throttling_headers import RateLimitHeadersMiddleware, record_ratelimit
 from daf_drf.throttling_rates import parse_rate, rate_problem
@@ -109,9 +109,9 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
         key, ident = cls.get_cache_key, cls.get_ident
         if (
             "get_cache_key" not in vars(cls)
-            and getattr(key, "inline_safe", False) is True
+            and has_inline_safe_mark(key)
             and ident is not drf_throttling.BaseThrottle.get_ident
-            and getattr(ident, "inline_safe", False) is not True
+            and not has_inline_safe_mark(ident)
         ):
 
             def get_cache_key(
@@ -259,7 +259,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
                 allowed = await sync_to_async(self._keyed_check)(request, view, store)
                 return allowed if self.key is None else self._checked(request, allowed)
         key_hook = self.get_cache_key
-        if getattr(key_hook, "inline_safe", False) is True:  # the built-in ones: no coroutine
+        if has_inline_safe_mark(key_hook):  # the built-in ones: no coroutine
             self.key = key_hook(request, view)
         else:
             self.key = await call_hook(self, key_hook, request, view)
@@ -276,7 +276,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, BaseThrottle):
             return self._checked(request, self._store_failed())
         self._apply(decision)
         hook = self.throttle_success if decision.allowed else self.throttle_failure
-        if getattr(hook, "inline_safe", False) is True:  # the built-in ones: no coroutine
+        if has_inline_safe_mark(hook):  # the built-in ones: no coroutine
             return self._checked(request, bool(hook()))
         return self._checked(request, bool(await call_hook(self, hook)))
 

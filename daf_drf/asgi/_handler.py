@@ -41,6 +41,7 @@ from daf_drf.asgi._rules import (
     send_inline,
     thread_bound,
 )
+from daf_drf.hooks import has_inline_safe_mark
 from daf_drf.settings import daf_settings
 
 __all__ = ["ASGIHandler", "get_asgi_application"]
@@ -243,7 +244,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
             # unless it is marked with `daf_drf.hooks.inline_safe` (pure, loop-safe).
             if request is not None and closer == request.close:
                 continue
-            if getattr(getattr(closer, "func", closer), "inline_safe", False) is not True:
+            if not has_inline_safe_mark(closer):
                 return None
         if request is not None:
             if type(request).close is not django_asgi.ASGIRequest.close:
