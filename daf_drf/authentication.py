@@ -46,6 +46,7 @@ from rest_framework.authentication import (
     get_authorization_header,
 )
 
+from daf_drf import _token_cache as token_cache
 from daf_drf.hooks import _is_noop, call_hook
 
 __all__ = [
@@ -55,8 +56,11 @@ __all__ = [
     "RemoteUserAuthentication",
     "SessionAuthentication",
     "TokenAuthentication",
+    "clear_token_cache",
     "get_authorization_header",
 ]
+
+clear_token_cache = token_cache.clear
 
 _DJANGO_AUTH_MIDDLEWARE = "django.contrib.auth.middleware"
 
@@ -189,6 +193,9 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
         """The async twin of `authenticate_credentials`; a sync override of it wins."""
         if _overridden(self, "authenticate_credentials", TokenAuthentication):
             return await call_hook(self, self.authenticate_credentials, key)  # type: ignore[no-any-return]
+        seconds = token_cache.timeout()
+        if seconds and (cached := token_cache.get(key)) is not None:
+            return cached
         model: Any = self.get_model()
         try:
             token = await model.objects.select_related("user").aget(key=key)
@@ -196,7 +203,19 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if seconds:
+            token_cache.put(key, token.user, token, seconds)
         return (token.user, token)
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        """DRF's method (sync views), served from the token cache when it is on."""
+        seconds = token_cache.timeout()
+        if seconds and (cached := token_cache.get(key)) is not None:
+            return cached
+        user, token = super().authenticate_credentials(key)
+        if seconds:
+            token_cache.put(key, user, token, seconds)
+        return (user, token)
 
 
 class BasicAuthentication(drf_authentication.BasicAuthentication):
