@@ -8,6 +8,7 @@ System checks with stable ids, run at startup (`manage.py check`, `runserver`, `
 | `daf_drf.E003` | error | `EXCEPTION_HANDLER` cannot be imported |
 | `daf_drf.E005` | error | `EXCEPTION_HANDLER` is async while DRF views are routed |
 | `daf_drf.E004` | error | an `INLINE_HOOKS` entry cannot be imported |
+| `daf_drf.E006` | error | `TOKEN_CACHE_TIMEOUT` is not a number of seconds >= 0 |
 
 The throttling, tasks and ASGI modules add their own ids; `docs/` lists them all.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from daf_drf.settings import DEFAULTS
@@ -54,6 +56,19 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="daf_drf.E002",
             )
         )
+    if "TOKEN_CACHE_TIMEOUT" in user:
+        from daf_drf import _token_cache
+
+        try:
+            _token_cache.timeout()
+        except ImproperlyConfigured as exc:
+            messages.append(
+                Error(
+                    str(exc),
+                    hint="See docs/authentication.md (the token cache).",
+                    id="daf_drf.E006",
+                )
+            )
     return messages
 
 

@@ -238,3 +238,20 @@ def test_a_bad_timeout_is_improperly_configured(value: object) -> None:
         pytest.raises(ImproperlyConfigured, match="TOKEN_CACHE_TIMEOUT"),
     ):
         _token_cache.timeout()
+
+
+@pytest.mark.parametrize("value", [-1, "60", True])
+def test_a_bad_timeout_fails_the_system_check(value: object) -> None:
+    from django.core import checks
+
+    with override_settings(DAF_DRF={"TOKEN_CACHE_TIMEOUT": value}):
+        ids = [message.id for message in checks.run_checks()]
+    assert "daf_drf.E006" in ids
+
+
+def test_a_good_timeout_passes_the_system_check() -> None:
+    from django.core import checks
+
+    with override_settings(DAF_DRF={"TOKEN_CACHE_TIMEOUT": 30}):
+        ids = [message.id for message in checks.run_checks()]
+    assert "daf_drf.E006" not in ids
