@@ -47,6 +47,7 @@ from rest_framework.authentication import (
 )
 from rest_framework.request import Request
 
+from daf_drf import _token_cache as token_cache
 from daf_drf.hooks import call_hook, is_noop, overrides
 
 __all__ = [
@@ -56,11 +57,14 @@ __all__ = [
     "RemoteUserAuthentication",
     "SessionAuthentication",
     "TokenAuthentication",
+    "clear_token_cache",
     "get_authorization_header",
 ]
 
 # DRF's `(user, auth)` pair: DRF types neither member (the user model is the project's).
 UserAuth = tuple[Any, Any]
+
+clear_token_cache = token_cache.clear
 
 _DJANGO_AUTH_MIDDLEWARE = "django.contrib.auth.middleware"
 
@@ -192,6 +196,9 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
         if overrides(self, "authenticate_credentials", TokenAuthentication):
             overridden: UserAuth = await call_hook(self, self.authenticate_credentials, key)
             return overridden
+        seconds = token_cache.timeout()
+        if seconds and (cached := token_cache.get(key)) is not None:
+            return cached
         model: Any = self.get_model()
         try:
             token = await model.objects.select_related("user").aget(key=key)
@@ -199,7 +206,19 @@ class TokenAuthentication(drf_authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if seconds:
+            token_cache.put(key, token.user, token, seconds)
         return (token.user, token)
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        """DRF's method (sync views), served from the token cache when it is on."""
+        seconds = token_cache.timeout()
+        if seconds and (cached := token_cache.get(key)) is not None:
+            return cached
+        user, token = super().authenticate_credentials(key)
+        if seconds:
+            token_cache.put(key, user, token, seconds)
+        return (user, token)
 
 
 class BasicAuthentication(drf_authentication.BasicAuthentication):

@@ -50,6 +50,9 @@ DEFAULTS: dict[str, object] = {
     # `daf_drf.asgi`: size of the bounded pool of long-lived request threads (None: no pool,
     # every request that needs a thread gets a fresh one, as with Django's stock handler).
     "ASGI_THREAD_POOL_SIZE": None,
+    # Seconds a valid token of `daf_drf.authentication.TokenAuthentication` is served from an
+    # in-process cache (0: read from the database on every request, as DRF does).
+    "TOKEN_CACHE_TIMEOUT": 0,
 }
 
 IMPORT_STRINGS: frozenset[str] = frozenset({"INLINE_HOOKS"})

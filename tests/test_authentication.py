@@ -557,6 +557,7 @@ def test_public_names_are_pinned() -> None:
         "RemoteUserAuthentication",
         "SessionAuthentication",
         "TokenAuthentication",
+        "clear_token_cache",
         "get_authorization_header",
     ]
     for name in ("BaseAuthentication", "CSRFCheck", "RemoteUserAuthentication"):

@@ -80,6 +80,12 @@ CHECKS: tuple[CheckId, ...] = (
         "DRF's `EXCEPTION_HANDLER` is async while views DRF dispatches are routed",
         f"{_SETTINGS}.check_async_exception_handler",
     ),
+    CheckId(
+        "daf_drf.E006",
+        "error",
+        "`TOKEN_CACHE_TIMEOUT` is not a number of seconds >= 0",
+        f"{_SETTINGS}.check_settings",
+    ),
     # permissions and authentication
     CheckId(
         "daf_drf.E010",

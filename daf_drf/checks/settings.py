@@ -1,6 +1,6 @@
 """
 System checks of the `DAF_DRF` setting and of DRF's `EXCEPTION_HANDLER`: `daf_drf.E001` to
-`E005` (see `daf_drf.checks.registry.CHECKS`).
+`E006` (see `daf_drf.checks.registry.CHECKS`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from daf_drf.checks.urls import routed_views
@@ -51,6 +52,19 @@ def check_settings(
                 id="daf_drf.E002",
             )
         )
+    if "TOKEN_CACHE_TIMEOUT" in user:
+        from daf_drf import _token_cache
+
+        try:
+            _token_cache.timeout()
+        except ImproperlyConfigured as exc:
+            messages.append(
+                Error(
+                    str(exc),
+                    hint="See docs/authentication.md (the token cache).",
+                    id="daf_drf.E006",
+                )
+            )
     return messages
 
 
