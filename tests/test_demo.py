@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,19 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.processes import free_port, stop
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_demo(tmp_path: Path, **env: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "demo.log").open("wb")
     environment = {
         **os.environ,
@@ -63,12 +57,7 @@ def _start_demo(tmp_path: Path, **env: str) -> Iterator[str]:
         yield base
     finally:
         # scripts/demo.sh execs uvicorn, so this PID is the server's.
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process, timeout=15)
         log.close()
 
 

@@ -13,7 +13,8 @@ from rest_framework import permissions
 from rest_framework import views as drf_views
 
 from daf_drf.hooks import HookNotAwaitable, call_hook, inline_safe, is_inline_safe, resolve_sync
-from tests.hops import ThreadHops
+from tests.support.hooks import IOPermission, configured_hook
+from tests.support.hops import ThreadHops
 
 
 def current_thread_name(*args: Any) -> str:
@@ -43,17 +44,8 @@ class PureHeaderPermission(permissions.BasePermission):
         return True
 
 
-class IOPermission(permissions.BasePermission):
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return True
-
-
 class ImpureIsAuthenticated(permissions.IsAuthenticated):
     inline_safe = False
-
-
-def configured_hook(*args: Any) -> str:
-    return threading.current_thread().name
 
 
 # --- call_hook -----------------------------------------------------------------------------
@@ -131,12 +123,12 @@ def test_inline_safe_false_on_a_subclass_of_a_pure_class_opts_out() -> None:
     assert not is_inline_safe(permission, permission.has_permission)
 
 
-@override_settings(DAF_DRF={"INLINE_HOOKS": [f"{__name__}.configured_hook"]})
+@override_settings(DAF_DRF={"INLINE_HOOKS": ["tests.support.hooks.configured_hook"]})
 def test_inline_hooks_setting_lists_pure_functions() -> None:
     assert is_inline_safe(None, configured_hook)
 
 
-@override_settings(DAF_DRF={"INLINE_HOOKS": [f"{__name__}.IOPermission"]})
+@override_settings(DAF_DRF={"INLINE_HOOKS": ["tests.support.hooks.IOPermission"]})
 def test_inline_hooks_setting_lists_pure_classes() -> None:
     permission = IOPermission()
     assert is_inline_safe(permission, permission.has_permission)

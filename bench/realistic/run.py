@@ -36,11 +36,9 @@ from bench.run import (
     machine,
     median_result,
     run_one,
-    start,
-    stop,
+    services,
     table,
     versions,
-    wait_port,
 )
 
 GUNICORN = [PY, "-m", "gunicorn", "bench.realistic.wsgi:application", "-k", "gthread"]
@@ -145,52 +143,34 @@ def main() -> int:
         "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "BENCH_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
     }
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(redis_port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, base_env)
     servers = {peer: (cmd, prefix) for peer, (cmd, prefix, _env) in PEERS.items()}
     loadavg: list[float] = []
     rounds: dict[tuple[str, str], list[Result]] = {}
     try:
-        wait_port(redis_port)
-        subprocess.run([PY, "-m", "bench.realistic.seed"], cwd=ROOT, env=base_env, check=True)
-        for round_no in range(1, args.rounds + 1):
-            for case in CASES:
-                if wanted and case.name not in wanted:
-                    continue
-                for peer in case.peers:
-                    if wanted_peers and peer not in wanted_peers:
+        with services(redis_port, upstream_port, base_env):
+            subprocess.run([PY, "-m", "bench.realistic.seed"], cwd=ROOT, env=base_env, check=True)
+            for round_no in range(1, args.rounds + 1):
+                for case in CASES:
+                    if wanted and case.name not in wanted:
                         continue
-                    env = {**base_env, **PEERS[peer][2]}
-                    loadavg.append(os.getloadavg()[0])
-                    try:
-                        res = run_one(case, peer, env, args.duration, servers)
-                    except Exception as exc:  # a peer that cannot start is reported
-                        res = Result(case.name, peer, note=f"failed: {exc}"[:120])
-                    rounds.setdefault((case.name, peer), []).append(res)
-                    print(
-                        f"[{round_no}/{args.rounds}] {case.name:9} {peer:18} "
-                        f"{res.rps:8.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
-                        f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
-                        f"errors {res.errors} {res.note}",
-                        flush=True,
-                    )
+                    for peer in case.peers:
+                        if wanted_peers and peer not in wanted_peers:
+                            continue
+                        env = {**base_env, **PEERS[peer][2]}
+                        loadavg.append(os.getloadavg()[0])
+                        try:
+                            res = run_one(case, peer, env, args.duration, servers)
+                        except Exception as exc:  # a peer that cannot start is reported
+                            res = Result(case.name, peer, note=f"failed: {exc}"[:120])
+                        rounds.setdefault((case.name, peer), []).append(res)
+                        print(
+                            f"[{round_no}/{args.rounds}] {case.name:9} {peer:18} "
+                            f"{res.rps:8.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
+                            f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
+                            f"errors {res.errors} {res.note}",
+                            flush=True,
+                        )
     finally:
-        stop(upstream)
-        redis.terminate()
-        redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
     results = [median_result(measured) for measured in rounds.values()]
     stamp = time.strftime("%Y%m%d-%H%M%S")
