@@ -6,6 +6,8 @@ import contextlib
 
 from django.apps import AppConfig
 
+__all__ = ["DafDrfConfig"]
+
 
 class DafDrfConfig(AppConfig):
     """Add `"daf_drf"` to `INSTALLED_APPS` to get the system checks at startup."""

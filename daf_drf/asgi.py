@@ -51,7 +51,7 @@ from daf_drf._asgi_rules import (
 )
 from daf_drf.settings import daf_settings
 
-__all__ = ["ASGIHandler", "get_asgi_application"]
+__all__ = ["ASGIHandler", "check_asgi", "get_asgi_application"]
 
 logger = logging.getLogger("daf_drf.asgi")
 

@@ -22,6 +22,8 @@ from django.utils.module_loading import import_string
 
 from daf_drf.settings import DEFAULTS
 
+__all__ = ["check_async_exception_handler", "check_exception_handler", "check_settings"]
+
 ERRORS_DOC = "See docs/settings.md in daf_drf's documentation."
 
 

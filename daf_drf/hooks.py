@@ -40,7 +40,14 @@ from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
 
 from daf_drf.settings import daf_settings
 
-__all__ = ["HookNotAwaitable", "call_hook", "inline_safe", "is_inline_safe", "resolve_sync"]
+__all__ = [
+    "HookNotAwaitable",
+    "answers_sync_callers",
+    "call_hook",
+    "inline_safe",
+    "is_inline_safe",
+    "resolve_sync",
+]
 
 logger = logging.getLogger("daf_drf")
 

@@ -63,6 +63,7 @@ __all__ = [
     "ForceAuthAsyncClientHandler",
     "RequestsClient",
     "URLPatternsTestCase",
+    "asgi_header_name",
     "force_authenticate",
 ]
 

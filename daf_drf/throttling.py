@@ -42,6 +42,7 @@ __all__ = [
     "ScopedRateThrottle",
     "SimpleRateThrottle",
     "UserRateThrottle",
+    "aallow_together",
     "parse_rate",
     "rate_problem",
 ]

@@ -17,7 +17,12 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, Warning, register
 
-__all__ = ["check_throttle_rates", "check_throttle_settings", "check_throttle_store_atomicity"]
+__all__ = [
+    "check_async_throttles_on_drf_views",
+    "check_throttle_rates",
+    "check_throttle_settings",
+    "check_throttle_store_atomicity",
+]
 
 STORE_HINT = (
     'Set DAF_DRF["THROTTLE_STORE"] to "redis://host:6379/0" (exact across processes), '

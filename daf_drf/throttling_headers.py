@@ -26,7 +26,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-__all__ = ["ATTRIBUTE", "RateLimitHeadersMiddleware", "record_ratelimit"]
+__all__ = ["ATTRIBUTE", "RateLimitHeadersMiddleware", "add_headers", "record_ratelimit"]
 
 # Stored on Django's `HttpRequest`, which DRF's `Request` wraps, so the middleware sees it.
 ATTRIBUTE = "daf_drf_ratelimit"

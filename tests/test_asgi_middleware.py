@@ -29,17 +29,7 @@ from daf_drf import _asgi_middleware
 from daf_drf.asgi import ASGIHandler
 from tests.asgi_client import request, run_on_fresh_loop
 from tests.support.hops import count_hops
-
-STARTPROJECT_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
-
+from tests.support.projects import STARTPROJECT_MIDDLEWARE
 
 # --- views -----------------------------------------------------------------------------------
 

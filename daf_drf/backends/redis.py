@@ -34,7 +34,7 @@ from daf_drf.backends._deadline import store_deadline
 from daf_drf.backends._resp import LeanRedis, RespError, lean_target
 from daf_drf.backends.base import Decision, OutageLog, StoreUnavailable, logger
 
-__all__ = ["RedisStore"]
+__all__ = ["RedisStore", "UnexpectedReply"]
 
 # One check: (key, num_requests, duration, now or None for the server's clock).
 Check = tuple[str, int, int, float | None]
