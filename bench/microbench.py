@@ -151,11 +151,10 @@ def main() -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
     import shutil
-    import subprocess
     import tempfile
     from pathlib import Path
 
-    from bench.run import ROOT, free_port, services
+    from bench.run import free_port, services
 
     # Its own database and redis-server, like run.py, stopped by PID at the end.
     workdir = Path(tempfile.mkdtemp(prefix="daf-micro-"))
@@ -163,13 +162,7 @@ def main() -> int:
     os.environ["BENCH_DB"] = str(workdir / "bench.sqlite3")
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
     try:
-        with services(redis_port, None, dict(os.environ)):
-            subprocess.run(
-                [sys.executable, "-m", "bench.project.management_seed"],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-                check=True,
-            )
+        with services(redis_port, None, dict(os.environ), seed="bench.project.management_seed"):
             return _run(args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

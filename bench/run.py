@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -236,19 +236,67 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def services(redis_port: int, upstream_port: int | None, env: dict[str, str]) -> Iterator[None]:
+def services(
+    redis_port: int, upstream_port: int | None, env: dict[str, str], seed: str = ""
+) -> Iterator[None]:
     """
     The throwaway redis-server (persistence off) every benchmark talks to and, with
     `upstream_port`, the slow upstream (`bench.project.bare:upstream`); both listening when
-    the block starts, both stopped by PID when it ends.
+    the block starts, both stopped by PID when it ends. `seed` names a module run with
+    `python -m` (and `env`) once they listen, to fill the project's database.
     """
     with ExitStack() as stack:
         stack.callback(stop_redis, start_redis(redis_port))
         if upstream_port is not None:
-            stack.callback(
-                stop, start([*UVICORN, "bench.project.bare:upstream"], upstream_port, env)
-            )
+            upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, env)
+            stack.callback(stop, upstream)
+        if seed:
+            run_env = {**env, "PYTHONPATH": str(ROOT)}
+            subprocess.run([PY, "-m", seed], cwd=ROOT, env=run_env, check=True)
         yield
+
+
+def missing_tool() -> bool:
+    """True, with a message, when `wrk`, `redis-server` or `curl` is not installed."""
+    for tool in ("wrk", "redis-server", "curl"):
+        if shutil.which(tool) is None:
+            print(f"bench: `{tool}` is missing (Debian package: {tool}).", file=sys.stderr)
+            return True
+    return False
+
+
+def run_rounds(
+    args: argparse.Namespace, cases: list[Case], measure: Callable[[Case, str], Result]
+) -> dict[tuple[str, str], list[Result]]:
+    """
+    `measure` every (case, peer) cell that `args.cases` and `args.peers` select (all when
+    empty), `args.rounds` times; a peer that cannot start is reported, not fatal. Rounds are
+    interleaved (every cell once, then again) so that a noisy minute on a shared machine hits
+    one measurement of a cell, not all of them.
+    """
+    wanted = set(filter(None, args.cases.split(",")))
+    wanted_peers = set(filter(None, args.peers.split(",")))
+    rounds: dict[tuple[str, str], list[Result]] = {}
+    for round_no in range(1, args.rounds + 1):
+        for case in cases:
+            if wanted and case.name not in wanted:
+                continue
+            for peer in case.peers:
+                if wanted_peers and peer not in wanted_peers:
+                    continue
+                try:
+                    res = measure(case, peer)
+                except Exception as exc:
+                    res = Result(case.name, peer, note=f"failed: {exc}"[:120])
+                rounds.setdefault((case.name, peer), []).append(res)
+                print(
+                    f"[{round_no}/{args.rounds}] {case.name:12} {peer:18} "
+                    f"{res.rps:9.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
+                    f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
+                    f"errors {res.errors} {res.note}",
+                    flush=True,
+                )
+    return rounds
 
 
 def wrk(url: str, case: Case, duration: float, connections: int | None = None) -> str:
@@ -449,12 +497,8 @@ def main() -> int:
         help="measure every cell this many times, rounds interleaved; report the median",
     )
     args = parser.parse_args()
-    for tool in ("wrk", "redis-server", "curl"):
-        if shutil.which(tool) is None:
-            print(f"bench: `{tool}` is missing (Debian package: {tool}).", file=sys.stderr)
-            return 2
-    wanted = set(filter(None, args.cases.split(",")))
-    wanted_peers = set(filter(None, args.peers.split(",")))
+    if missing_tool():
+        return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="daf-bench-"))
     redis_port, upstream_port = free_port(), free_port()
@@ -466,38 +510,14 @@ def main() -> int:
         "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "BENCH_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
     }
-    results: list[Result] = []
-    rounds: dict[tuple[str, str], list[Result]] = {}
     try:
-        with services(redis_port, upstream_port, env):
-            subprocess.run(
-                [PY, "-m", "bench.project.management_seed"], cwd=ROOT, env=env, check=True
+        with services(redis_port, upstream_port, env, seed="bench.project.management_seed"):
+            rounds = run_rounds(
+                args, CASES, lambda case, peer: run_one(case, peer, env, args.duration)
             )
-            for round_no in range(1, args.rounds + 1):
-                # Rounds are interleaved (every cell once, then again) so that a noisy minute on
-                # a shared machine hits one measurement of a cell, not all of them.
-                for case in CASES:
-                    if wanted and case.name not in wanted:
-                        continue
-                    for peer in case.peers:
-                        if wanted_peers and peer not in wanted_peers:
-                            continue
-                        try:
-                            res = run_one(case, peer, env, args.duration)
-                        except Exception as exc:  # a peer that cannot start is reported, not fatal
-                            res = Result(case.name, peer, note=f"failed: {exc}"[:120])
-                        rounds.setdefault((case.name, peer), []).append(res)
-                        print(
-                            f"[{round_no}/{args.rounds}] {case.name:12} {peer:18} "
-                            f"{res.rps:9.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
-                            f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
-                            f"errors {res.errors} {res.note}",
-                            flush=True,
-                        )
-            for measured in rounds.values():
-                results.append(median_result(measured))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    results = [median_result(measured) for measured in rounds.values()]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     meta = {
         "machine": machine(),

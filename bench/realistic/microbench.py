@@ -18,13 +18,12 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 from collections import Counter
 from typing import Any
 
 from bench.microbench import measure, scope_for
-from bench.run import ROOT, free_port, services
+from bench.run import free_port, services
 
 PATHS = [
     ("daf_drf hello", "/daf/hello"),
@@ -73,13 +72,7 @@ def main() -> int:
     )
     upstream_port = free_port()
     os.environ["BENCH_UPSTREAM_URL"] = f"http://127.0.0.1:{upstream_port}"
-    with services(redis_port, upstream_port, dict(os.environ)):
-        subprocess.run(
-            [sys.executable, "-m", "bench.realistic.seed"],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            check=True,
-        )
+    with services(redis_port, upstream_port, dict(os.environ), seed="bench.realistic.seed"):
         return _run(args)
 
 

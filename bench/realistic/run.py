@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,9 @@ from bench.run import (
     free_port,
     machine,
     median_result,
+    missing_tool,
     run_one,
+    run_rounds,
     services,
     table,
     versions,
@@ -126,12 +127,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    for tool in ("wrk", "redis-server", "curl"):
-        if shutil.which(tool) is None:
-            print(f"bench: `{tool}` is missing (Debian package: {tool}).", file=sys.stderr)
-            return 2
-    wanted = set(filter(None, args.cases.split(",")))
-    wanted_peers = set(filter(None, args.peers.split(",")))
+    if missing_tool():
+        return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="daf-bench-realistic-"))
     redis_port, upstream_port = free_port(), free_port()
@@ -145,31 +142,15 @@ def main() -> int:
     }
     servers = {peer: (cmd, prefix) for peer, (cmd, prefix, _env) in PEERS.items()}
     loadavg: list[float] = []
-    rounds: dict[tuple[str, str], list[Result]] = {}
+
+    def measure(case: Case, peer: str) -> Result:
+        loadavg.append(os.getloadavg()[0])
+        env = {**base_env, **PEERS[peer][2]}
+        return run_one(case, peer, env, args.duration, servers)
+
     try:
-        with services(redis_port, upstream_port, base_env):
-            subprocess.run([PY, "-m", "bench.realistic.seed"], cwd=ROOT, env=base_env, check=True)
-            for round_no in range(1, args.rounds + 1):
-                for case in CASES:
-                    if wanted and case.name not in wanted:
-                        continue
-                    for peer in case.peers:
-                        if wanted_peers and peer not in wanted_peers:
-                            continue
-                        env = {**base_env, **PEERS[peer][2]}
-                        loadavg.append(os.getloadavg()[0])
-                        try:
-                            res = run_one(case, peer, env, args.duration, servers)
-                        except Exception as exc:  # a peer that cannot start is reported
-                            res = Result(case.name, peer, note=f"failed: {exc}"[:120])
-                        rounds.setdefault((case.name, peer), []).append(res)
-                        print(
-                            f"[{round_no}/{args.rounds}] {case.name:9} {peer:18} "
-                            f"{res.rps:8.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
-                            f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
-                            f"errors {res.errors} {res.note}",
-                            flush=True,
-                        )
+        with services(redis_port, upstream_port, base_env, seed="bench.realistic.seed"):
+            rounds = run_rounds(args, CASES, measure)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results = [median_result(measured) for measured in rounds.values()]
