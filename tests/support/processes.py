@@ -17,6 +17,8 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -67,6 +69,34 @@ def wait_for_port(
                 raise RuntimeError(
                     f"nothing listened on {LOOPBACK}:{port} within {timeout}s"
                 ) from None
+            time.sleep(interval)
+
+
+def wait_for_http(
+    url: str,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[Any] | None = None,
+    interval: float = 0.2,
+) -> None:
+    """
+    Return once `url` answers HTTP, with any status: the server behind it is up.
+
+    Raise `RuntimeError` after `timeout` seconds, or as soon as `proc` (the server) has exited.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # an error status is an answer
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(
+                    f"process {proc.pid} exited with {proc.returncode} before {url} answered"
+                ) from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {timeout}s") from None
             time.sleep(interval)
 
 
