@@ -37,11 +37,11 @@ def stop_redis(proc: subprocess.Popen[bytes]) -> None:
 class BlackHole:
     """A TCP server on loopback that accepts connections and never answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, backlog: int = 64) -> None:
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((LOOPBACK, 0))
-        self.sock.listen(64)
+        self.sock.listen(backlog)
         self.port = int(self.sock.getsockname()[1])
         self.url = f"redis://{LOOPBACK}:{self.port}/0"
         self.accepted: list[socket.socket] = []
