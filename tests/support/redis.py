@@ -115,11 +115,13 @@ def form_cluster(ports: list[int], timeout: float = 30.0) -> None:
         check=True,
         timeout=60,
     )
+    # Every node must see the cluster as ok: one that does not yet answers CLUSTERDOWN.
     deadline = time.monotonic() + timeout
-    while "cluster_state:ok" not in cli(ports[0], "cluster", "info"):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the cluster did not reach cluster_state:ok")
-        time.sleep(0.05)
+    for port in ports:
+        while "cluster_state:ok" not in cli(port, "cluster", "info"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"node {port} did not reach cluster_state:ok")
+            time.sleep(0.05)
 
 
 def cluster_port() -> int:
