@@ -12,13 +12,15 @@ can_apt_install() {
 
 # apt_install PACKAGE...: install Debian packages without starting their system services
 # (the harness starts its own throwaway servers). policy-rc.d exit code 101 means "action
-# forbidden"; the file is only added when the machine has none, and removed again afterwards.
+# forbidden"; the file is only added when the machine has none, and removed again afterwards,
+# also when the script is interrupted (an EXIT trap: for scripts that set none of their own).
 apt_install() {
     local policy=/usr/sbin/policy-rc.d added=0 status=0
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy"
         chmod +x "$policy"
         added=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
     DEBIAN_FRONTEND=noninteractive apt-get update -q || status=$?
     if [ "$status" = 0 ]; then
@@ -27,6 +29,7 @@ apt_install() {
     fi
     if [ "$added" = 1 ]; then
         rm -f "$policy"
+        trap - EXIT
     fi
     return "$status"
 }
