@@ -17,14 +17,10 @@
 # Settings: DAF_DRF_PG_MAX_CONNECTIONS (default 100, PostgreSQL's own default), PG_BINDIR.
 set -euo pipefail
 
-if [ "$#" -eq 0 ]; then
-    echo "usage: $0 COMMAND [ARG...]" >&2
-    exit 2
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/services.sh
 . "$here/lib/services.sh"
+require_command "$0" "$@"
 bindir=$("$here/ensure-postgres.sh")
 max_connections=${DAF_DRF_PG_MAX_CONNECTIONS:-100}
 

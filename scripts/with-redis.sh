@@ -9,14 +9,10 @@
 # interrupted. The exit code is the command's.
 set -euo pipefail
 
-if [ "$#" -eq 0 ]; then
-    echo "usage: $0 COMMAND [ARG...]" >&2
-    exit 2
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/services.sh
 . "$here/lib/services.sh"
+require_command "$0" "$@"
 "$here/ensure-redis.sh"
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/daf_drf-redis.XXXXXX")

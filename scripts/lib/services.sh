@@ -5,6 +5,14 @@
 #
 # Sourced, never run. Every wait is bounded; every server is stopped by its PID.
 
+# require_command SCRIPT [COMMAND...]: exit 2 with SCRIPT's usage line when no COMMAND is given.
+require_command() {
+    if [ "$#" -lt 2 ]; then
+        echo "usage: $1 COMMAND [ARG...]" >&2
+        exit 2
+    fi
+}
+
 # can_apt_install: true when we run as root on a machine with apt-get.
 can_apt_install() {
     [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1

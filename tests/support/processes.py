@@ -19,7 +19,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
@@ -42,6 +42,25 @@ def bindable(port: int) -> bool:
     return True
 
 
+def _wait_until(
+    ready: Callable[[], bool],
+    waiting_for: str,
+    failure: str,
+    timeout: float,
+    proc: subprocess.Popen[Any] | None,
+    interval: float,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(
+                f"process {proc.pid} exited with {proc.returncode} before {waiting_for}"
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{failure} within {timeout}s")
+        time.sleep(interval)
+
+
 def wait_for_port(
     port: int,
     timeout: float = 10.0,
@@ -54,22 +73,23 @@ def wait_for_port(
     Raise `RuntimeError` after `timeout` seconds, or as soon as `proc` (the process expected
     to listen) has exited.
     """
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def listening() -> bool:
         try:
             with socket.create_connection((LOOPBACK, port), timeout=0.2):
-                return
+                return True
         except OSError:
-            if proc is not None and proc.poll() is not None:
-                raise RuntimeError(
-                    f"process {proc.pid} exited with {proc.returncode} before it listened "
-                    f"on {LOOPBACK}:{port}"
-                ) from None
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"nothing listened on {LOOPBACK}:{port} within {timeout}s"
-                ) from None
-            time.sleep(interval)
+            return False
+
+    where = f"{LOOPBACK}:{port}"
+    _wait_until(
+        listening,
+        f"it listened on {where}",
+        f"nothing listened on {where}",
+        timeout,
+        proc,
+        interval,
+    )
 
 
 def wait_for_http(
@@ -83,21 +103,17 @@ def wait_for_http(
 
     Raise `RuntimeError` after `timeout` seconds, or as soon as `proc` (the server) has exited.
     """
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def answers() -> bool:
         try:
             urllib.request.urlopen(url, timeout=1).close()
-            return
         except urllib.error.HTTPError:
-            return  # an error status is an answer
+            return True  # an error status is an answer
         except OSError:
-            if proc is not None and proc.poll() is not None:
-                raise RuntimeError(
-                    f"process {proc.pid} exited with {proc.returncode} before {url} answered"
-                ) from None
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer within {timeout}s") from None
-            time.sleep(interval)
+            return False
+        return True
+
+    _wait_until(answers, f"{url} answered", f"{url} did not answer", timeout, proc, interval)
 
 
 def _signal(proc: subprocess.Popen[Any], sig: int, group: bool) -> None:
