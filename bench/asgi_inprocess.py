@@ -36,18 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import django
 from django.conf import settings
 
+from tests.support.projects import STARTPROJECT_MIDDLEWARE
+
 # `--default-middleware`: Django's `startproject` middleware instead of none. Each of them is
 # a `MiddlewareMixin` whose sync hooks Django runs through `sync_to_async`, so every request
 # binds a thread and the entry falls back to the stock hop for `request_finished`.
-DEFAULT_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+DEFAULT_MIDDLEWARE = STARTPROJECT_MIDDLEWARE
 WITH_MIDDLEWARE = "--default-middleware" in sys.argv
 
 settings.configure(

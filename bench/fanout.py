@@ -14,11 +14,7 @@ client-side time is not under the bar.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,26 +23,11 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.demo import demo_server  # noqa: E402
+
 BAR_MS = 300.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the demo exited before answering")
-        try:
-            httpx.get(f"{base}/upstream/slow?ms=0", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit(f"the demo did not answer within {timeout:.0f} s")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -61,42 +42,18 @@ def main() -> int:
     parser.add_argument("--ms", type=int, default=200)
     args = parser.parse_args()
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "DAF_DRF_DEMO_DB": str(Path(tmp) / "demo.sqlite3"),
-        }
-        process = subprocess.Popen(
-            ["bash", "scripts/demo.sh", sys.executable],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_up(base, process)
-            client_ms: list[float] = []
-            server_ms: list[float] = []
-            params = {"calls": args.calls, "ms": args.ms}
-            with httpx.Client(base_url=base, timeout=30) as client:
-                client.get("/api/fanout/", params=params).raise_for_status()  # warm-up
-                for _ in range(args.requests):
-                    started = time.perf_counter()
-                    response = client.get("/api/fanout/", params=params)
-                    client_ms.append((time.perf_counter() - started) * 1000)
-                    response.raise_for_status()
-                    server_ms.append(float(response.json()["elapsed_ms"]))
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    with tempfile.TemporaryDirectory() as tmp, demo_server(Path(tmp)) as base:
+        client_ms: list[float] = []
+        server_ms: list[float] = []
+        params = {"calls": args.calls, "ms": args.ms}
+        with httpx.Client(base_url=base, timeout=30) as client:
+            client.get("/api/fanout/", params=params).raise_for_status()  # warm-up
+            for _ in range(args.requests):
+                started = time.perf_counter()
+                response = client.get("/api/fanout/", params=params)
+                client_ms.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+                server_ms.append(float(response.json()["elapsed_ms"]))
 
     median = statistics.median(client_ms)
     print(

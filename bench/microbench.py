@@ -29,8 +29,6 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from asgiref import sync as asgiref_sync
-
 PATHS = [
     ("django async view", "application", "/django/hello", {}),
     ("DRF sync APIView", "application", "/drf/hello", {}),
@@ -47,29 +45,29 @@ PATHS = [
 
 
 class Counters:
+    """Thread hops (counted by the suite's `ThreadHops`) and threads started while installed."""
+
     def __init__(self) -> None:
         self.hops = 0
         self.threads = 0
 
     def install(self) -> Callable[[], None]:
-        original_call = asgiref_sync.SyncToAsync.__call__
+        from tests.support.hops import ThreadHops
+
+        hops = ThreadHops().__enter__()
         original_start = threading.Thread.start
         counters = self
-
-        async def counted_call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            counters.hops += 1
-            return await original_call(self, *args, **kwargs)
 
         def counted_start(self: threading.Thread) -> None:
             counters.threads += 1
             original_start(self)
 
-        asgiref_sync.SyncToAsync.__call__ = counted_call  # type: ignore[method-assign]
         threading.Thread.start = counted_start  # type: ignore[method-assign]
 
         def uninstall() -> None:
-            asgiref_sync.SyncToAsync.__call__ = original_call  # type: ignore[method-assign]
+            hops.__exit__(None, None, None)
             threading.Thread.start = original_start  # type: ignore[method-assign]
+            counters.hops = hops.total
 
         return uninstall
 
@@ -153,43 +151,20 @@ def main() -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
     import shutil
-    import subprocess
     import tempfile
     from pathlib import Path
 
-    from bench.run import ROOT, free_port, wait_port
+    from bench.run import free_port, services
 
     # Its own database and redis-server, like run.py, stopped by PID at the end.
     workdir = Path(tempfile.mkdtemp(prefix="daf-micro-"))
     redis_port = free_port()
     os.environ["BENCH_DB"] = str(workdir / "bench.sqlite3")
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(redis_port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
     try:
-        wait_port(redis_port)
-        subprocess.run(
-            [sys.executable, "-m", "bench.project.management_seed"],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            check=True,
-        )
-        return _run(args)
+        with services(redis_port, None, dict(os.environ), seed="bench.project.management_seed"):
+            return _run(args)
     finally:
-        redis.terminate()
-        redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

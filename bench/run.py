@@ -17,15 +17,20 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+from tests.support.processes import free_port
+from tests.support.processes import start as start_process
+from tests.support.processes import stop as stop_process
+from tests.support.redis import start_redis, stop_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -171,23 +176,6 @@ class Result:
     note: str = ""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout}s")
-
-
 def tree(pid: int) -> list[int]:
     """The pid and its descendants (gunicorn runs its worker as a child)."""
     pids, frontier = [pid], [pid]
@@ -231,30 +219,84 @@ def start(cmd: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[by
         full = [*cmd[:-1], "--host", "127.0.0.1", "--port", str(port), cmd[-1]]
     else:
         full = [*cmd, "--port", str(port)]
-    proc = subprocess.Popen(
+    return start_process(
         full,
+        port,
+        timeout=20,
+        group=True,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        start_new_session=True,
     )
-    try:
-        wait_port(port)
-    except RuntimeError:
-        stop(proc)
-        raise
-    return proc
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    stop_process(proc, group=True)
+
+
+@contextmanager
+def services(
+    redis_port: int, upstream_port: int | None, env: dict[str, str], seed: str = ""
+) -> Iterator[None]:
+    """
+    The throwaway redis-server (persistence off) every benchmark talks to and, with
+    `upstream_port`, the slow upstream (`bench.project.bare:upstream`); both listening when
+    the block starts, both stopped by PID when it ends. `seed` names a module run with
+    `python -m` (and `env`) once they listen, to fill the project's database.
+    """
+    with ExitStack() as stack:
+        stack.callback(stop_redis, start_redis(redis_port))
+        if upstream_port is not None:
+            upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, env)
+            stack.callback(stop, upstream)
+        if seed:
+            run_env = {**env, "PYTHONPATH": str(ROOT)}
+            subprocess.run([PY, "-m", seed], cwd=ROOT, env=run_env, check=True)
+        yield
+
+
+def missing_tool() -> bool:
+    """True, with a message, when `wrk`, `redis-server` or `curl` is not installed."""
+    for tool in ("wrk", "redis-server", "curl"):
+        if shutil.which(tool) is None:
+            print(f"bench: `{tool}` is missing (Debian package: {tool}).", file=sys.stderr)
+            return True
+    return False
+
+
+def run_rounds(
+    args: argparse.Namespace, cases: list[Case], measure: Callable[[Case, str], Result]
+) -> dict[tuple[str, str], list[Result]]:
+    """
+    `measure` every (case, peer) cell that `args.cases` and `args.peers` select (all when
+    empty), `args.rounds` times; a peer that cannot start is reported, not fatal. Rounds are
+    interleaved (every cell once, then again) so that a noisy minute on a shared machine hits
+    one measurement of a cell, not all of them.
+    """
+    wanted = set(filter(None, args.cases.split(",")))
+    wanted_peers = set(filter(None, args.peers.split(",")))
+    rounds: dict[tuple[str, str], list[Result]] = {}
+    for round_no in range(1, args.rounds + 1):
+        for case in cases:
+            if wanted and case.name not in wanted:
+                continue
+            for peer in case.peers:
+                if wanted_peers and peer not in wanted_peers:
+                    continue
+                try:
+                    res = measure(case, peer)
+                except Exception as exc:
+                    res = Result(case.name, peer, note=f"failed: {exc}"[:120])
+                rounds.setdefault((case.name, peer), []).append(res)
+                print(
+                    f"[{round_no}/{args.rounds}] {case.name:12} {peer:18} "
+                    f"{res.rps:9.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
+                    f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
+                    f"errors {res.errors} {res.note}",
+                    flush=True,
+                )
+    return rounds
 
 
 def wrk(url: str, case: Case, duration: float, connections: int | None = None) -> str:
@@ -455,12 +497,8 @@ def main() -> int:
         help="measure every cell this many times, rounds interleaved; report the median",
     )
     args = parser.parse_args()
-    for tool in ("wrk", "redis-server", "curl"):
-        if shutil.which(tool) is None:
-            print(f"bench: `{tool}` is missing (Debian package: {tool}).", file=sys.stderr)
-            return 2
-    wanted = set(filter(None, args.cases.split(",")))
-    wanted_peers = set(filter(None, args.peers.split(",")))
+    if missing_tool():
+        return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="daf-bench-"))
     redis_port, upstream_port = free_port(), free_port()
@@ -472,54 +510,14 @@ def main() -> int:
         "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "BENCH_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
     }
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(redis_port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, env)
-    results: list[Result] = []
-    rounds: dict[tuple[str, str], list[Result]] = {}
     try:
-        wait_port(redis_port)
-        subprocess.run([PY, "-m", "bench.project.management_seed"], cwd=ROOT, env=env, check=True)
-        for round_no in range(1, args.rounds + 1):
-            # Rounds are interleaved (every cell once, then again) so that a noisy minute on
-            # a shared machine hits one measurement of a cell, not all of them.
-            for case in CASES:
-                if wanted and case.name not in wanted:
-                    continue
-                for peer in case.peers:
-                    if wanted_peers and peer not in wanted_peers:
-                        continue
-                    try:
-                        res = run_one(case, peer, env, args.duration)
-                    except Exception as exc:  # a peer that cannot start is reported, not fatal
-                        res = Result(case.name, peer, note=f"failed: {exc}"[:120])
-                    rounds.setdefault((case.name, peer), []).append(res)
-                    print(
-                        f"[{round_no}/{args.rounds}] {case.name:12} {peer:18} "
-                        f"{res.rps:9.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
-                        f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
-                        f"errors {res.errors} {res.note}",
-                        flush=True,
-                    )
-        for measured in rounds.values():
-            results.append(median_result(measured))
+        with services(redis_port, upstream_port, env, seed="bench.project.management_seed"):
+            rounds = run_rounds(
+                args, CASES, lambda case, peer: run_one(case, peer, env, args.duration)
+            )
     finally:
-        stop(upstream)
-        redis.terminate()
-        redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+    results = [median_result(measured) for measured in rounds.values()]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     meta = {
         "machine": machine(),

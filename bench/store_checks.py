@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,31 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from daf_drf.backends.redis import RedisStore
+from tests.support.processes import free_port
+from tests.support.redis import start_redis, stop_redis
 from tests.tls import make_certificates
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_redis(port: int, *options: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port",
-         str(port), "--save", "", "--appendonly", "no", *options],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.02)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
 
 
 async def _run(url: str, checks: int, concurrency: int) -> tuple[float, str]:
@@ -109,8 +84,7 @@ def main() -> int:
                 cost, clients[name] = asyncio.run(_run(url, args.checks, args.concurrency))
                 results[name].append(cost)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_redis(server)
 
     import hiredis
     import redis

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+__all__ = ["DafDrfConfig"]
+
 
 class DafDrfConfig(AppConfig):
     """Add `"daf_drf"` to `INSTALLED_APPS` to get the system checks at startup."""

@@ -25,6 +25,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from rest_framework.settings import perform_import
 
+__all__ = ["DEFAULTS", "IMPORT_STRINGS", "DafSettings", "daf_settings"]
+
 DEFAULTS: dict[str, object] = {
     # Sync hooks (permissions, authenticators, throttles, exception handlers) listed here
     # run inline on the event loop instead of in a thread. Dotted paths.

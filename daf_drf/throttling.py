@@ -48,6 +48,7 @@ __all__ = [
     "ScopedRateThrottle",
     "SimpleRateThrottle",
     "UserRateThrottle",
+    "aallow_together",
     "parse_rate",
     "rate_problem",
 ]

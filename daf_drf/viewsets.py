@@ -61,6 +61,7 @@ __all__ = [
     "ReadOnlyModelViewSet",
     "ViewSet",
     "ViewSetMixin",
+    "check_async_actions",
 ]
 
 ACTION_NAMES = ("list", "create", "retrieve", "update", "partial_update", "destroy")

@@ -10,6 +10,9 @@
 # message that names the package.
 set -euo pipefail
 
+# shellcheck source=lib/services.sh
+. "$(cd "$(dirname "$0")" && pwd)/lib/services.sh"
+
 find_bindir() {
     local dir
     if [ -n "${PG_BINDIR:-}" ] && [ -x "$PG_BINDIR/initdb" ]; then
@@ -40,7 +43,7 @@ if find_bindir; then
     exit 0
 fi
 
-if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+if ! can_apt_install; then
     cat >&2 <<'MSG'
 error: PostgreSQL's server (`initdb`, `postgres`) is not installed, and it is needed to run
        daf_drf's tests (they use a real, throwaway PostgreSQL server on 127.0.0.1).
@@ -53,28 +56,7 @@ MSG
 fi
 
 echo "==> PostgreSQL not found: installing Debian's postgresql package" >&2
-# Keep the package's init script from starting a system-wide cluster on port 5432: the tests
-# start their own server. policy-rc.d exit code 101 means "action forbidden". Only add the
-# file when the machine has none, and remove it again afterwards.
-policy=/usr/sbin/policy-rc.d
-added_policy=0
-if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy"
-    chmod +x "$policy"
-    added_policy=1
-fi
-cleanup() {
-    if [ "$added_policy" = 1 ]; then
-        rm -f "$policy"
-    fi
-}
-trap cleanup EXIT
-
-export DEBIAN_FRONTEND=noninteractive
-{
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends postgresql
-} >&2
+apt_install postgresql >&2
 
 if ! find_bindir; then
     echo "error: installed the postgresql package but found no initdb binary." >&2

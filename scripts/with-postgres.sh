@@ -17,12 +17,10 @@
 # Settings: DAF_DRF_PG_MAX_CONNECTIONS (default 100, PostgreSQL's own default), PG_BINDIR.
 set -euo pipefail
 
-if [ "$#" -eq 0 ]; then
-    echo "usage: $0 COMMAND [ARG...]" >&2
-    exit 2
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/services.sh
+. "$here/lib/services.sh"
+require_command "$0" "$@"
 bindir=$("$here/ensure-postgres.sh")
 max_connections=${DAF_DRF_PG_MAX_CONNECTIONS:-100}
 
@@ -45,7 +43,7 @@ else
 fi
 datadir=$workdir/data
 logfile=$workdir/postgres.log
-pg_pid=""
+service_pid=""
 
 server_pid() {
     # The postmaster's PID from its pid file (first line), else the background job's.
@@ -53,42 +51,19 @@ server_pid() {
     if [ -r "$datadir/postmaster.pid" ]; then
         pid=$(head -n 1 "$datadir/postmaster.pid" 2>/dev/null || true)
     fi
-    echo "${pid:-$pg_pid}"
+    echo "${pid:-$service_pid}"
 }
 
 stop_postgres() {
-    local pid
-    pid=$(server_pid)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        # SIGINT is PostgreSQL's "fast" shutdown: it ends open sessions and exits; SIGQUIT
-        # ("immediate") after 10 s, then SIGKILL.
-        kill -INT "$pid" 2>/dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -QUIT "$pid" 2>/dev/null || true
-            sleep 1
-        fi
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    if [ -n "$pg_pid" ]; then
-        wait "$pg_pid" 2>/dev/null || true
-    fi
-    pg_pid=""
+    # SIGINT is PostgreSQL's "fast" shutdown: it ends open sessions and exits; SIGQUIT
+    # ("immediate") after 10 s, then SIGKILL.
+    stop_by_pid "$(server_pid)" INT 10 QUIT
+    # The background job (setpriv or runuser) when it is not the server itself.
+    stop_by_pid "$service_pid" INT 5
+    service_pid=""
     rm -rf "$workdir"
 }
-trap stop_postgres EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    # Ask the kernel for a free loopback port. Python is there: the project needs it.
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+stop_on_exit stop_postgres
 
 if ! "${as_user[@]}" "$bindir/initdb" --pgdata="$datadir" --username=daf_drf --auth=trust \
     --encoding=UTF8 --locale=C --no-sync >"$workdir/initdb.log" 2>&1; then
@@ -97,37 +72,20 @@ if ! "${as_user[@]}" "$bindir/initdb" --pgdata="$datadir" --username=daf_drf --a
     exit 1
 fi
 
-port=""
-for attempt in 1 2 3 4 5; do
-    candidate=$(free_port)
+start_postgres() {
     "${as_user[@]}" "$bindir/postgres" -D "$datadir" \
-        -c listen_addresses=127.0.0.1 -c port="$candidate" -c unix_socket_directories= \
+        -c listen_addresses=127.0.0.1 -c port="$1" -c unix_socket_directories= \
         -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
         -c max_connections="$max_connections" >"$logfile" 2>&1 &
-    pg_pid=$!
-    for _ in $(seq 200); do
-        if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$candidate" -t 1; then
-            port=$candidate
-            break
-        fi
-        kill -0 "$pg_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if [ -n "$port" ]; then
-        break
-    fi
-    # The port was taken between our probe and the server's bind, or it did not come up.
-    echo "warning: postgres did not start on port $candidate (attempt $attempt):" >&2
-    tail -n 5 "$logfile" >&2 2>/dev/null || true
-    kill -INT "$pg_pid" 2>/dev/null || true
-    wait "$pg_pid" 2>/dev/null || true
-    pg_pid=""
-done
+    service_pid=$!
+}
 
-if [ -z "$port" ]; then
-    echo "error: could not start a throwaway PostgreSQL server on 127.0.0.1." >&2
-    exit 1
-fi
+postgres_ready() {
+    "$bindir/pg_isready" -q -h 127.0.0.1 -p "$1" -t 1
+}
+
+start_on_free_port PostgreSQL start_postgres postgres_ready "$logfile" INT
+port=$service_port
 
 "$bindir/createdb" -h 127.0.0.1 -p "$port" -U daf_drf daf_drf
 
@@ -136,8 +94,4 @@ export DAF_DRF_TEST_POSTGRES_DSN="postgresql://daf_drf@127.0.0.1:$port/daf_drf"
 echo "==> throwaway PostgreSQL $("$bindir/postgres" --version | cut -d" " -f3) on $DAF_DRF_TEST_POSTGRES_DSN" \
      "(pid $(server_pid), fsync off, max_connections $max_connections)"
 
-set +e
-"$@"
-status=$?
-set -e
-exit "$status"
+run_command "$@"

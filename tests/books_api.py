@@ -6,11 +6,8 @@ its imports swapped and its handlers made `async def`; nothing else differs.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
-from asgiref.sync import SyncToAsync
 from rest_framework import generics as drf_generics
 from rest_framework import permissions, serializers
 from rest_framework import viewsets as drf_viewsets
@@ -80,20 +77,3 @@ def make_books(count: int, *, author: Author | None = None) -> list[Book]:
         Book(title=f"Book {i}", isbn=f"{i:013d}", price=10 + i % 7, author=author)
         for i in range(count)
     )
-
-
-@contextlib.contextmanager
-def count_hops() -> Iterator[list[str]]:
-    """Record the name of every `sync_to_async` call made while the block runs."""
-    calls: list[str] = []
-    original = SyncToAsync.__call__
-
-    async def counting(self: SyncToAsync, *args: Any, **kwargs: Any) -> Any:  # type: ignore[type-arg]
-        calls.append(getattr(self.func, "__qualname__", None) or type(self.func).__qualname__)
-        return await original(self, *args, **kwargs)
-
-    SyncToAsync.__call__ = counting  # type: ignore[method-assign]
-    try:
-        yield calls
-    finally:
-        SyncToAsync.__call__ = original  # type: ignore[method-assign]

@@ -810,14 +810,13 @@ uvicorn.run(application, host="127.0.0.1", port=int(sys.argv[1]), log_level="war
 
 @pytest.mark.e2e
 def test_under_uvicorn_daf_drf_requests_take_the_inline_path() -> None:
-    import socket
     import time
 
     import httpx
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from tests.support.processes import free_port, stop
+
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
@@ -846,5 +845,4 @@ def test_under_uvicorn_daf_drf_requests_take_the_inline_path() -> None:
         assert set(counts) == {"inline"}
         assert 45 <= counts["inline"] <= 51
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)

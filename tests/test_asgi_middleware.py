@@ -16,7 +16,6 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
-from asgiref import sync as asgiref_sync
 from django.contrib import messages
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.contrib.sessions.models import Session
@@ -29,17 +28,8 @@ from django.views.decorators.csrf import csrf_exempt
 from daf_drf.asgi import ASGIHandler
 from daf_drf.asgi import _middleware as _asgi_middleware
 from tests.asgi_client import request, run_on_fresh_loop
-
-STARTPROJECT_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
-
+from tests.support.hops import count_hops
+from tests.support.projects import STARTPROJECT_MIDDLEWARE
 
 # --- views -----------------------------------------------------------------------------------
 
@@ -141,19 +131,9 @@ class Browser:
         if body:
             headers.append((b"content-type", b"application/x-www-form-urlencoded"))
             headers.append((b"content-length", str(len(body)).encode()))
-        original = asgiref_sync.SyncToAsync.__call__
-        hops = self.hops
-
-        async def counted(inner: Any, *args: Any, **kwargs: Any) -> Any:
-            func = getattr(inner.func, "__func__", inner.func)
-            hops.append(getattr(func, "__qualname__", repr(func)))
-            return await original(inner, *args, **kwargs)
-
-        asgiref_sync.SyncToAsync.__call__ = counted  # type: ignore[method-assign]
-        try:
+        with count_hops() as hops:
             response = await request(self.app, url, method=method, body=body, headers=headers)
-        finally:
-            asgiref_sync.SyncToAsync.__call__ = original  # type: ignore[method-assign]
+        self.hops.extend(hops)
         cookies = []
         for name, value in response["headers"]:
             if name.lower() == b"set-cookie":

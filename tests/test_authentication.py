@@ -33,7 +33,7 @@ from rest_framework.views import APIView as DRFAPIView
 from daf_drf import authentication
 from daf_drf.exceptions import UserNotLoaded
 from daf_drf.views import APIView
-from tests.hops import ThreadHops
+from tests.support.hops import ThreadHops
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

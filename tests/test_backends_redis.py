@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -26,15 +24,18 @@ from daf_drf.backends._redis_client import redact, sentinel_parts
 from daf_drf.backends.redis import RedisStore
 from daf_drf.hooks import inline_safe
 from daf_drf.throttling import SimpleRateThrottle
-from tests.conftest import BlackHole, command_calls
+from tests.support.processes import free_port, redis_server_argv, start, stop
+from tests.support.redis import (
+    BlackHole,
+    cluster_port,
+    command_calls,
+    form_cluster,
+    start_redis,
+    start_sentinel,
+    stop_redis,
+)
 
 pytestmark = pytest.mark.redis
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -304,42 +305,6 @@ def test_an_exhausted_sync_pool_is_an_outage_not_an_error(black_hole: BlackHole)
     assert outcomes == [StoreUnavailable] * 3
 
 
-def start_redis(port: int, *options: str) -> subprocess.Popen[bytes]:
-    """A throwaway redis-server on 127.0.0.1:`port` (plus `options`), once it accepts."""
-    proc = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--loglevel",
-            "warning",
-            *options,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.02)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
-
-
-def stop_redis(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
 def test_an_outage_is_logged_once_and_the_recovery_once(caplog: pytest.LogCaptureFixture) -> None:
     port = free_port()
     server = start_redis(port)
@@ -514,8 +479,7 @@ def test_two_uvicorn_workers_and_500_clients_admit_exactly_the_limit(
 
         results = asyncio.run(hammer())
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server, timeout=20)
         assert server.stderr is not None
         server.stderr.close()
     statuses = [status for status, _ in results]
@@ -536,13 +500,8 @@ def sentinel_url(clean_redis: str, tmp_path: Any) -> Iterator[str]:
         f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
         f"sentinel monitor main 127.0.0.1 {master_port} 1\n"
     )
-    proc = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", str(conf), "--sentinel"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_sentinel(conf, port)
     try:
-        wait_for(port)
         yield f"redis+sentinel://127.0.0.1:{port}/main/0"
     finally:
         stop_redis(proc)
@@ -550,76 +509,26 @@ def sentinel_url(clean_redis: str, tmp_path: Any) -> Iterator[str]:
 
 @pytest.fixture
 def cluster_url(tmp_path: Any) -> Iterator[str]:
-    ports: list[int] = []
-    while len(ports) < 3:
-        port = free_port()
-        if port + 10000 < 65536:  # the cluster bus listens on port + 10000
-            ports.append(port)
+    ports = [cluster_port() for _ in range(3)]
     procs = []
     try:
         for port in ports:
             procs.append(
-                subprocess.Popen(
-                    [
-                        shutil.which("redis-server") or "redis-server",
-                        "--bind",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-config-file",
-                        f"nodes-{port}.conf",
-                        "--dir",
-                        str(tmp_path),
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                start_redis(
+                    port,
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    f"nodes-{port}.conf",
+                    "--dir",
+                    str(tmp_path),
                 )
             )
-        for port in ports:
-            wait_for(port)
-        subprocess.run(
-            [
-                "redis-cli",
-                "--cluster",
-                "create",
-                *(f"127.0.0.1:{p}" for p in ports),
-                "--cluster-replicas",
-                "0",
-                "--cluster-yes",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=30,
-        )
-        deadline = time.monotonic() + 20
-        node = redis.Redis(port=ports[0])
-        while node.cluster("info")["cluster_state"] != "ok":
-            if time.monotonic() > deadline:
-                pytest.fail("the test cluster did not become ready")
-            time.sleep(0.05)
-        node.close()
+        form_cluster(ports, timeout=20)
         yield f"redis+cluster://127.0.0.1:{ports[0]}"
     finally:
         for proc in procs:
             stop_redis(proc)
-
-
-def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def exactness_on(url: str) -> tuple[list[bool], list[bool]]:
@@ -673,18 +582,8 @@ def test_cluster_checks_keys_of_different_slots_in_one_batch(cluster_url: str) -
 
 def test_unix_socket_url(tmp_path: Any) -> None:
     path = tmp_path / "redis.sock"
-    proc = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            "0",
-            "--unixsocket",
-            str(path),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
+    proc = start(
+        redis_server_argv(0, "--unixsocket", str(path)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

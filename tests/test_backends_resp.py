@@ -26,8 +26,8 @@ from daf_drf.backends._resp import (
     make_reader,
 )
 from daf_drf.backends.redis import RedisStore
-from tests.conftest import BlackHole, command_calls
-from tests.test_backends_redis import free_port, start_redis, stop_redis
+from tests.support.processes import free_port
+from tests.support.redis import BlackHole, command_calls, start_redis, stop_redis
 
 PARSERS = ["python", "auto"]  # "auto" is hiredis: the `test` extra installs it
 

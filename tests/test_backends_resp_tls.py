@@ -19,7 +19,8 @@ import redis
 from daf_drf.backends import StoreUnavailable
 from daf_drf.backends._resp import LeanRedis
 from daf_drf.backends.redis import RedisStore
-from tests.test_backends_redis import free_port, start_redis, stop_redis
+from tests.support.processes import free_port
+from tests.support.redis import start_redis, stop_redis
 from tests.tls import make_certificates
 
 

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.processes import free_port, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium")
@@ -55,12 +56,6 @@ CHROMIUM_FLAGS = [
     "--disable-dev-shm-usage",
     "--remote-debugging-port=0",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _project_env(db: Path) -> dict[str, str]:
@@ -90,32 +85,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         subprocess.run(
             [sys.executable, "-m", "django", *args], env=env, cwd=ROOT, check=True, timeout=120
         )
-    port = _free_port()
+    port = free_port()
     log = tmp / "server.log"
+    argv = [sys.executable, "-m", "uvicorn", "tests.browser_project.asgi:application",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "tests.browser_project.asgi:application",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        try:
+            proc = start(
+                argv, port, timeout=30, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            )
+        except RuntimeError as exc:
+            raise AssertionError(f"{exc}\n{log.read_text()}") from None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "uvicorn did not listen within 30s"
-                time.sleep(0.1)
         yield f"http://127.0.0.1:{port}", log
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc, sig=signal.SIGINT)
 
 
 class DevTools:
@@ -195,12 +179,7 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
     finally:
         if devtools is not None:
             devtools.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         if proc.stderr is not None:
             proc.stderr.close()
 

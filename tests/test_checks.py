@@ -55,7 +55,7 @@ def test_an_inline_hook_that_cannot_be_imported_is_e004() -> None:
     assert "tests.nowhere.pure_hook" in message.msg
 
 
-@override_settings(DAF_DRF={"INLINE_HOOKS": "tests.test_hooks.configured_hook"})
+@override_settings(DAF_DRF={"INLINE_HOOKS": "tests.support.hooks.configured_hook"})
 def test_inline_hooks_must_be_a_list_e004() -> None:
     assert ids(check_settings()) == ["daf_drf.E004"]
 

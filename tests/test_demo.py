@@ -7,69 +7,22 @@ exercised over HTTP, then the server is stopped by PID.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.demo import demo_server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_demo(tmp_path: Path, **env: str) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path / "demo.log").open("wb")
-    environment = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "DAF_DRF_DEMO_DB": str(tmp_path / "demo.sqlite3"),
-        **env,
-    }
-    process = subprocess.Popen(
-        ["bash", "scripts/demo.sh", sys.executable],
-        cwd=ROOT,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the demo exited: {(tmp_path / 'demo.log').read_text()}")
-            try:
-                httpx.get(f"{base}/upstream/slow?ms=0", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the demo did not answer within 60 s") from None
-                time.sleep(0.2)
+    with demo_server(tmp_path, tmp_path / "demo.log", **env) as base:
         yield base
-    finally:
-        # scripts/demo.sh execs uvicorn, so this PID is the server's.
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 @pytest.fixture(scope="module")

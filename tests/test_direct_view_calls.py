@@ -30,8 +30,9 @@ from daf_drf.test import (
     force_authenticate,
 )
 from daf_drf.views import APIView
-from tests.books_api import BookSerializer, count_hops, make_books
+from tests.books_api import BookSerializer, make_books
 from tests.models import Book
+from tests.support.hops import count_hops
 
 
 class WhoAmI(APIView):

@@ -8,76 +8,58 @@ and is stopped by its PID.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.processes import free_port, start, stop
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.e2e_project.settings"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     # A file, not a pipe: a chatty server can never block on a full pipe.
     log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tests.e2e_project.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--lifespan",
-            "off",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "tests.e2e_project.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--lifespan",
+        "off",
+    ]
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    stderr = log.read().decode(errors="replace")
-                    pytest.fail(f"uvicorn did not start on port {port}:\n{stderr}")
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+            proc = start(
+                argv, port, timeout=15, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
+            )
+        except RuntimeError:
+            log.seek(0)
+            stderr = log.read().decode(errors="replace")
+            pytest.fail(f"uvicorn did not start on port {port}:\n{stderr}")
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(proc)
+    finally:
         log.close()
 
 

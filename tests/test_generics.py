@@ -21,8 +21,9 @@ from rest_framework.response import Response
 
 from daf_drf import generics
 from daf_drf.test import AsyncAPIClient, AsyncAPIRequestFactory
-from tests.books_api import BookSerializer, PageOf100, count_hops, make_books
+from tests.books_api import BookSerializer, PageOf100, make_books
 from tests.models import Author, Book
+from tests.support.hops import count_hops
 
 CONCRETE = [
     "CreateAPIView",

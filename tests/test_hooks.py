@@ -23,7 +23,8 @@ from daf_drf.hooks import (
     register_inline_safe,
     resolve_sync,
 )
-from tests.hops import ThreadHops
+from tests.support.hooks import IOPermission, configured_hook
+from tests.support.hops import ThreadHops
 
 
 def current_thread_name(*args: Any) -> str:
@@ -53,17 +54,8 @@ class PureHeaderPermission(permissions.BasePermission):
         return True
 
 
-class IOPermission(permissions.BasePermission):
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return True
-
-
 class ImpureIsAuthenticated(permissions.IsAuthenticated):
     inline_safe = False
-
-
-def configured_hook(*args: Any) -> str:
-    return threading.current_thread().name
 
 
 # --- call_hook -----------------------------------------------------------------------------
@@ -141,12 +133,12 @@ def test_inline_safe_false_on_a_subclass_of_a_pure_class_opts_out() -> None:
     assert not is_inline_safe(permission, permission.has_permission)
 
 
-@override_settings(DAF_DRF={"INLINE_HOOKS": [f"{__name__}.configured_hook"]})
+@override_settings(DAF_DRF={"INLINE_HOOKS": ["tests.support.hooks.configured_hook"]})
 def test_inline_hooks_setting_lists_pure_functions() -> None:
     assert is_inline_safe(None, configured_hook)
 
 
-@override_settings(DAF_DRF={"INLINE_HOOKS": [f"{__name__}.IOPermission"]})
+@override_settings(DAF_DRF={"INLINE_HOOKS": ["tests.support.hooks.IOPermission"]})
 def test_inline_hooks_setting_lists_pure_classes() -> None:
     permission = IOPermission()
     assert is_inline_safe(permission, permission.has_permission)

@@ -19,8 +19,9 @@ from rest_framework import serializers
 
 from daf_drf import generics, mixins
 from daf_drf.test import AsyncAPIClient, AsyncAPIRequestFactory
-from tests.books_api import BookSerializer, count_hops, make_books
+from tests.books_api import BookSerializer, make_books
 from tests.models import AuditEntry, Author, Book
+from tests.support.hops import count_hops
 
 events: list[tuple[str, Any]] = []
 

@@ -50,8 +50,8 @@ from daf_drf.checks.permissions import check_async_hooks_on_drf_views
 from daf_drf.hooks import inline_safe
 from daf_drf.request import Request
 from daf_drf.views import APIView
-from tests.hops import ThreadHops
 from tests.models import Author
+from tests.support.hops import ThreadHops
 
 CALLS: list[str] = []
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -41,7 +40,7 @@ import httpx
 import pytest
 
 from tests.databases import create_database, drop_database, on_postgres, postgres_dsn
-from tests.reliability.server import free_port
+from tests.support.processes import free_port, stop, wait_for_port
 
 pytestmark = [
     pytest.mark.database,
@@ -269,31 +268,22 @@ class Server:
 
     def wait_until_listening(self, timeout: float = 30.0) -> bool:
         """True once the port accepts connections; False if the process exited first."""
-        import socket
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        try:
+            wait_for_port(self.port, timeout, self.proc)
+        except RuntimeError:
             if self.proc.poll() is not None:
                 return False
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return True
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"uvicorn did not listen within {timeout}s:\n{self.log()}")
+            raise AssertionError(
+                f"uvicorn did not listen within {timeout}s:\n{self.log()}"
+            ) from None
+        return True
 
     def log(self) -> str:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=15)
+        stop(self.proc, timeout=15, group=True)
         self._log.close()
 
 

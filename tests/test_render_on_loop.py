@@ -28,8 +28,8 @@ from daf_drf.hooks import inline_safe
 from daf_drf.response import LoopRenderedResponse, render_on_loop
 from daf_drf.views import APIView
 from tests.asgi_client import request, run_on_fresh_loop
-from tests.hops import ThreadHops
 from tests.models import Author
+from tests.support.hops import ThreadHops
 
 SEEN: dict[str, Any] = {}
 

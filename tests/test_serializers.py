@@ -22,8 +22,9 @@ from rest_framework.exceptions import ValidationError
 from daf_drf import generics
 from daf_drf.serializers import AsyncSerializerMixin, adata, ais_valid, asave
 from daf_drf.test import AsyncAPIClient
-from tests.books_api import BookSerializer, count_hops, make_books
+from tests.books_api import BookSerializer, make_books
 from tests.models import Author, Book, Review
+from tests.support.hops import count_hops
 
 
 class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

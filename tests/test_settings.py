@@ -8,7 +8,7 @@ from django.test import override_settings
 from rest_framework.settings import api_settings
 
 from daf_drf.settings import DEFAULTS, daf_settings
-from tests.test_hooks import IOPermission, configured_hook
+from tests.support.hooks import IOPermission, configured_hook
 
 
 def test_unset_keys_fall_back_to_the_documented_defaults() -> None:
@@ -23,7 +23,7 @@ def test_override_settings_is_honoured_and_undone() -> None:
 
 
 def test_dotted_paths_are_imported() -> None:
-    paths = ["tests.test_hooks.configured_hook", "tests.test_hooks.IOPermission"]
+    paths = ["tests.support.hooks.configured_hook", "tests.support.hooks.IOPermission"]
     with override_settings(DAF_DRF={"INLINE_HOOKS": paths}):
         assert [configured_hook, IOPermission] == daf_settings.INLINE_HOOKS
 

@@ -20,8 +20,9 @@ from rest_framework.routers import SimpleRouter
 from daf_drf import generics, viewsets
 from daf_drf.decorators import action
 from daf_drf.test import AsyncAPIClient, AsyncAPIRequestFactory
-from tests.books_api import BookSerializer, count_hops, make_books
+from tests.books_api import BookSerializer, make_books
 from tests.models import AuditEntry, Book
+from tests.support.hops import count_hops
 
 NEW = {"title": "New", "isbn": "4242", "price": "3.50", "author": 1}
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from asgiref.sync import SyncToAsync
 from django.contrib.auth.models import User
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import path
@@ -39,29 +36,13 @@ from daf_drf.tasks import (
     make_status_token,
 )
 from daf_drf.views import APIView
+from tests.support.hops import count_hops
 from tests.tasks_project.backends import AsyncMemoryBackend
 from tests.tasks_project.tasks import add, echo
 
 IMMEDIATE = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"}}
 DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 NATIVE = {"default": {"BACKEND": "tests.tasks_project.backends.AsyncMemoryBackend"}}
-
-
-@contextmanager
-def count_thread_hops() -> Iterator[list[Any]]:
-    """Record every `sync_to_async` call started while the block runs."""
-    hops: list[Any] = []
-    original = SyncToAsync.__call__
-
-    def counting(self: SyncToAsync, *args: Any, **kwargs: Any) -> Any:
-        hops.append(self.func)
-        return original(self, *args, **kwargs)
-
-    SyncToAsync.__call__ = counting  # type: ignore[method-assign]
-    try:
-        yield hops
-    finally:
-        SyncToAsync.__call__ = original  # type: ignore[method-assign]
 
 
 class TaskViewTestCase(TestCase):
@@ -160,7 +141,7 @@ class DatabaseBackendEnqueueTests(TaskViewTestCase):
         assert await DBTaskResult.objects.acount() == 0
 
     async def test_enqueue_on_the_database_backend_makes_exactly_one_thread_hop(self) -> None:
-        with count_thread_hops() as hops:
+        with count_hops() as hops:
             await aenqueue(add, 1, 2)
         assert len(hops) == 1
 
@@ -204,7 +185,7 @@ class ImmediateBackendTests(TaskViewTestCase):
 @override_settings(ROOT_URLCONF="tests.tasks_project.urls", TASKS=NATIVE)
 class NativeAsyncBackendTests(TaskViewTestCase):
     async def test_enqueue_on_a_native_async_backend_makes_no_thread_hop(self) -> None:
-        with count_thread_hops() as hops:
+        with count_hops() as hops:
             result = await aenqueue(add, 1, 2)
         assert hops == []
         assert result.id in AsyncMemoryBackend.results

@@ -6,7 +6,6 @@ tests/test_tasks_workers.py, next to the database backend's.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -18,9 +17,10 @@ from django.test import SimpleTestCase, TestCase, override_settings
 from rest_framework.authtoken.models import Token
 
 from daf_drf.tasks import aenqueue, make_status_token
+from tests.support.hops import count_hops
+from tests.support.processes import free_port
+from tests.support.redis import rq_url
 from tests.tasks_project.tasks import add
-from tests.test_tasks import count_thread_hops
-from tests.test_tasks_workers import rq_url
 
 pytestmark = pytest.mark.redis
 
@@ -39,7 +39,7 @@ def rq_settings(redis_url: str) -> Iterator[None]:
 @pytest.mark.usefixtures("rq_settings")
 class RQEnqueueTests(SimpleTestCase):
     async def test_enqueue_on_rq_makes_exactly_one_thread_hop(self) -> None:
-        with count_thread_hops() as hops:
+        with count_hops() as hops:
             result = await aenqueue(add, 1, 2)
         assert len(hops) == 1
         fetched = await sync_to_async(add.get_backend().get_result)(result.id)
@@ -47,9 +47,7 @@ class RQEnqueueTests(SimpleTestCase):
 
 
 def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     return f"redis://127.0.0.1:{port}/0"  # nothing listens there once the socket is closed
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.redis import rq_url
 from tests.tasks_project.harness import Project, poll_status
 
 # `database`: with DAF_DRF_TEST_DATABASE=postgres, server and worker share a PostgreSQL
@@ -35,11 +36,6 @@ WORKERS = {
         "rq.worker.SimpleWorker",
     ],
 }
-
-
-def rq_url(redis_url: str) -> str:
-    """The run's redis-server, on a database of its own so RQ's keys stay out of other tests'."""
-    return redis_url.rsplit("/", 1)[0] + "/7"
 
 
 @dataclass

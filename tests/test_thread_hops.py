@@ -1,7 +1,7 @@
 """
 Thread hops per request, counted through Django's real ASGI handler.
 
-Every `sync_to_async` call is counted (`tests.hops.ThreadHops`) and split into hops made
+Every `sync_to_async` call is counted (`tests.support.hops.ThreadHops`) and split into hops made
 inside a daf_drf view's `dispatch` and hops made by Django around it. Django's handler hops on
 its own for any async view (`request_started` receivers, `response.close`): that is the
 baseline, measured with a plain Django `async def` view. The claims:
@@ -29,7 +29,7 @@ from rest_framework.response import Response
 
 from daf_drf.views import APIView
 from tests.asgi_client import asgi_request
-from tests.hops import ThreadHops
+from tests.support.hops import ThreadHops
 
 
 class AsyncHeaderAuthentication(BaseAuthentication):

@@ -491,7 +491,7 @@ class TestRoundTripsOnRedis(OnRedis, ThrottleTestCase):
     """The throttles of a daf_drf view check Redis together: one round trip per request."""
 
     def evalsha_calls(self) -> int:
-        from tests.conftest import command_calls
+        from tests.support.redis import command_calls
 
         return command_calls(self.store_url).get("evalsha", 0)
 
@@ -785,8 +785,8 @@ class OutageBehaviour:
 
     @pytest.fixture(autouse=True)
     def _down_store(self) -> Any:
-        from tests.conftest import BlackHole
-        from tests.test_backends_redis import free_port
+        from tests.support.processes import free_port
+        from tests.support.redis import BlackHole
 
         if self.silent:
             hole = BlackHole()
@@ -833,7 +833,7 @@ class TestOutageOfASharedDjangoCache(ThrottleTestCase):
         pass
 
     async def test_dead_redis_cache_fails_open_and_closed_without_a_500(self) -> None:
-        from tests.test_backends_redis import free_port
+        from tests.support.processes import free_port
 
         set_throttle_timer((User3MinRateThrottle,), 0)
         dead = {

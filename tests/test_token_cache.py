@@ -29,7 +29,7 @@ from rest_framework.views import APIView as DRFAPIView
 
 from daf_drf import _token_cache, authentication
 from daf_drf.views import APIView
-from tests.hops import ThreadHops
+from tests.support.hops import ThreadHops
 
 
 class WhoAmI(APIView):

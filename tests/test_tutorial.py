@@ -23,14 +23,14 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
-import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
+
+from tests.support.processes import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -47,12 +47,6 @@ def blocks(markdown: str) -> list[tuple[str, str, str]]:
         title = re.search(r'title="([^"]+)"', info)
         found.append((lang, title.group(1) if title else "", code))
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(redis_url: str) -> dict[str, str]:
@@ -109,13 +103,16 @@ def test_the_tutorial_runs_as_written(tmp_path: Path, redis_url: str) -> None:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_text(code)
             elif lang == "bash" and code.startswith("uvicorn "):
-                port = str(_free_port())
+                port = str(free_port())
                 command = shlex.split(code.replace("8000", port))
                 with server_log.open("wb") as out:
                     server = subprocess.Popen(
                         command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT
                     )
-                _wait_for(int(port), server, server_log)
+                try:
+                    wait_for_port(int(port), timeout=30, proc=server)
+                except RuntimeError as exc:
+                    raise AssertionError(f"{exc}\n{server_log.read_text()}") from None
             elif lang == "bash":
                 lines = code.splitlines()
                 for line in lines:
@@ -126,12 +123,7 @@ def test_the_tutorial_runs_as_written(tmp_path: Path, redis_url: str) -> None:
                     outputs.append(_bash(script, project, env))
     finally:
         if server is not None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+            stop(server, sig=signal.SIGINT)
     assert server is not None, "the tutorial starts no server"
     # The last block: the created book, the list, and the stylesheet served.
     created, listed, css = outputs[-1][0].splitlines()
@@ -143,18 +135,6 @@ def test_the_tutorial_runs_as_written(tmp_path: Path, redis_url: str) -> None:
     assert "never awaited" not in log, log
     # `manage.py test library` ran the tutorial's four tests (unittest reports on stderr).
     assert any("Ran 4 tests" in stderr for _, stderr in outputs)
-
-
-def _wait_for(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "uvicorn did not listen within 30s"
-            time.sleep(0.1)
 
 
 # The README's example names `Order` and `OrderSerializer`; this app provides them.

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from compat.differential import assert_same_response
 from daf_drf.exceptions import UserNotLoaded
 from daf_drf.views import APIView, check_async_handlers
-from tests.hops import ThreadHops
+from tests.support.hops import ThreadHops
 
 
 class Items(APIView):

@@ -18,15 +18,12 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 from collections import Counter
 from typing import Any
 
-from asgiref import sync as asgiref_sync
-
 from bench.microbench import measure, scope_for
-from bench.run import ROOT, free_port, wait_port
+from bench.run import free_port, services
 
 PATHS = [
     ("daf_drf hello", "/daf/hello"),
@@ -41,19 +38,11 @@ PATHS = [
 
 def hop_names(app: Any, scope: dict[str, Any], loop: Any, requests: int) -> tuple[float, str]:
     """sync_to_async calls per request and the functions they ran (most frequent first)."""
-    names: Counter[str] = Counter()
-    original = asgiref_sync.SyncToAsync.__call__
+    from tests.support.hops import count_hops
 
-    async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
-        func = getattr(self.func, "__func__", self.func)
-        names[getattr(func, "__qualname__", type(func).__name__)] += 1
-        return await original(self, *args, **kwargs)
-
-    asgiref_sync.SyncToAsync.__call__ = counted  # type: ignore[method-assign]
-    try:
+    with count_hops() as hops:
         loop.run_until_complete(measure(app, scope, requests, 1))
-    finally:
-        asgiref_sync.SyncToAsync.__call__ = original  # type: ignore[method-assign]
+    names = Counter(hops)
     total = sum(names.values()) / requests
     detail = ", ".join(f"{name} {count / requests:g}" for name, count in names.most_common())
     return total, detail or "-"
@@ -81,50 +70,10 @@ def main() -> int:
             "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         }
     )
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(redis_port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
     upstream_port = free_port()
     os.environ["BENCH_UPSTREAM_URL"] = f"http://127.0.0.1:{upstream_port}"
-    upstream = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--port",
-            str(upstream_port),
-            "--log-level",
-            "warning",
-            "bench.project.bare:upstream",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(redis_port)
-        wait_port(upstream_port)
-        subprocess.run(
-            [sys.executable, "-m", "bench.realistic.seed"],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            check=True,
-        )
+    with services(redis_port, upstream_port, dict(os.environ), seed="bench.realistic.seed"):
         return _run(args)
-    finally:
-        for proc in (redis, upstream):
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def _run(args: argparse.Namespace) -> int:

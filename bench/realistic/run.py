@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,12 +34,12 @@ from bench.run import (
     free_port,
     machine,
     median_result,
+    missing_tool,
     run_one,
-    start,
-    stop,
+    run_rounds,
+    services,
     table,
     versions,
-    wait_port,
 )
 
 GUNICORN = [PY, "-m", "gunicorn", "bench.realistic.wsgi:application", "-k", "gthread"]
@@ -128,12 +127,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    for tool in ("wrk", "redis-server", "curl"):
-        if shutil.which(tool) is None:
-            print(f"bench: `{tool}` is missing (Debian package: {tool}).", file=sys.stderr)
-            return 2
-    wanted = set(filter(None, args.cases.split(",")))
-    wanted_peers = set(filter(None, args.peers.split(",")))
+    if missing_tool():
+        return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="daf-bench-realistic-"))
     redis_port, upstream_port = free_port(), free_port()
@@ -145,52 +140,18 @@ def main() -> int:
         "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "BENCH_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
     }
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(redis_port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    upstream = start([*UVICORN, "bench.project.bare:upstream"], upstream_port, base_env)
     servers = {peer: (cmd, prefix) for peer, (cmd, prefix, _env) in PEERS.items()}
     loadavg: list[float] = []
-    rounds: dict[tuple[str, str], list[Result]] = {}
+
+    def measure(case: Case, peer: str) -> Result:
+        loadavg.append(os.getloadavg()[0])
+        env = {**base_env, **PEERS[peer][2]}
+        return run_one(case, peer, env, args.duration, servers)
+
     try:
-        wait_port(redis_port)
-        subprocess.run([PY, "-m", "bench.realistic.seed"], cwd=ROOT, env=base_env, check=True)
-        for round_no in range(1, args.rounds + 1):
-            for case in CASES:
-                if wanted and case.name not in wanted:
-                    continue
-                for peer in case.peers:
-                    if wanted_peers and peer not in wanted_peers:
-                        continue
-                    env = {**base_env, **PEERS[peer][2]}
-                    loadavg.append(os.getloadavg()[0])
-                    try:
-                        res = run_one(case, peer, env, args.duration, servers)
-                    except Exception as exc:  # a peer that cannot start is reported
-                        res = Result(case.name, peer, note=f"failed: {exc}"[:120])
-                    rounds.setdefault((case.name, peer), []).append(res)
-                    print(
-                        f"[{round_no}/{args.rounds}] {case.name:9} {peer:18} "
-                        f"{res.rps:8.0f} req/s  p99 {res.p99_ms:8.2f} ms  "
-                        f"cpu {res.cpu_us_per_req:8.1f} µs/req  threads {res.max_threads:4}  "
-                        f"errors {res.errors} {res.note}",
-                        flush=True,
-                    )
+        with services(redis_port, upstream_port, base_env, seed="bench.realistic.seed"):
+            rounds = run_rounds(args, CASES, measure)
     finally:
-        stop(upstream)
-        redis.terminate()
-        redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
     results = [median_result(measured) for measured in rounds.values()]
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -18,79 +18,31 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-SECRET_KEY = "bench-realistic-not-secret"
-DEBUG = False
-ALLOWED_HOSTS = ["*"]
-
-INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "rest_framework",
-    "rest_framework.authtoken",
-    "daf_drf",
-    "bench.realistic",
-]
-
-# `startproject`'s list, unchanged.
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
-
-ROOT_URLCONF = "bench.realistic.urls"
-
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ],
-        },
-    },
-]
+from tests.support.projects import startproject_settings
 
 _dsn = urlsplit(os.environ.get("BENCH_PG_DSN", "postgresql://daf_drf@127.0.0.1:5432/daf_drf"))
 _pool = os.environ.get("BENCH_DB_MODE", "persistent") == "pool"
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": _dsn.path.lstrip("/"),
-        "USER": _dsn.username or "",
-        "PASSWORD": _dsn.password or "",
-        "HOST": _dsn.hostname or "127.0.0.1",
-        "PORT": str(_dsn.port or 5432),
-        "CONN_MAX_AGE": 0 if _pool else 60,
-        "OPTIONS": {"pool": {"min_size": 4, "max_size": 16}} if _pool else {},
-    }
-}
-
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-STATIC_URL = "static/"
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Everything `startproject` writes (tests/support/projects.py), then DRF's quickstart.
+globals().update(
+    startproject_settings(
+        ["rest_framework", "rest_framework.authtoken", "daf_drf", "bench.realistic"],
+        SECRET_KEY="bench-realistic-not-secret",
+        ALLOWED_HOSTS=["*"],
+        ROOT_URLCONF="bench.realistic.urls",
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": _dsn.path.lstrip("/"),
+                "USER": _dsn.username or "",
+                "PASSWORD": _dsn.password or "",
+                "HOST": _dsn.hostname or "127.0.0.1",
+                "PORT": str(_dsn.port or 5432),
+                "CONN_MAX_AGE": 0 if _pool else 60,
+                "OPTIONS": {"pool": {"min_size": 4, "max_size": 16}} if _pool else {},
+            }
+        },
+    )
+)
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 # DRF's throttles keep their counters in the default cache: Redis, as in production.

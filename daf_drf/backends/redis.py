@@ -35,7 +35,7 @@ from daf_drf.backends._redis_client import RedisPyAsync, SyncClient, redact
 from daf_drf.backends._resp import LeanRedis, RespError, lean_target
 from daf_drf.backends.base import Check, Decision, OutageLog, Store, StoreUnavailable, logger
 
-__all__ = ["RedisStore"]
+__all__ = ["RedisStore", "UnexpectedReply"]
 
 SCRIPT = (Path(__file__).parent / "scripts" / "sliding_log.lua").read_text()
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # Redis names scripts by SHA1

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.databases import create_database, drop_database, on_postgres
+from tests.support.processes import free_port, start, stop
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -78,48 +70,42 @@ def serve(
             timeout=120,
         )
     log = open(tmp / "server.log", "wb")  # noqa: SIM115  (closed in `finally`)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "django.core.asgi:get_asgi_application",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            *uvicorn_args,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        start_new_session=True,
-    )
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "django.core.asgi:get_asgi_application",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        *uvicorn_args,
+    ]
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp / "server.log").read_text()) from None
-                time.sleep(0.05)
-        yield Server(f"http://127.0.0.1:{port}", port, proc, str(tmp / "server.log"))
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
+            proc = start(
+                argv,
+                port,
+                timeout=30,
+                group=True,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        except RuntimeError:
+            raise RuntimeError((tmp / "server.log").read_text()) from None
+        try:
+            yield Server(f"http://127.0.0.1:{port}", port, proc, str(tmp / "server.log"))
+        finally:
+            stop(proc, timeout=15, group=True)
+    finally:
         log.close()
         if pg_database:
             drop_database(pg_database)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,7 +16,9 @@ import httpx
 import pytest
 import redis
 
-from tests.reliability.server import Server, free_port, serve
+from tests.reliability.server import Server, serve
+from tests.support.processes import free_port
+from tests.support.redis import BlackHole
 
 
 async def _burst(url: str, clients: int, path: str = "/throttled") -> list[httpx.Response]:
@@ -60,31 +60,12 @@ def test_two_workers_and_500_clients_admit_exactly_the_limit(
 
 @pytest.fixture
 def black_hole() -> Iterator[str]:
-    """A TCP server that accepts connections and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1024)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
+    """A TCP server that accepts connections and never answers: its `redis://` URL."""
+    server = BlackHole(backlog=1024)
     try:
-        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+        yield server.url
     finally:
-        stop.set()
-        thread.join(timeout=5)
-        for conn in accepted:
-            conn.close()
-        listener.close()
+        server.close()
 
 
 def _refusing() -> str:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,14 +19,9 @@ from typing import Any
 import httpx
 
 from tests.databases import create_database, drop_database, on_postgres
+from tests.support.processes import free_port, running, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Project:
@@ -90,17 +83,12 @@ class Project:
     @contextmanager
     def process(self, name: str, argv: list[str]) -> Iterator[subprocess.Popen[bytes]]:
         log = (self.logs / f"{name}.log").open("wb")
-        proc = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=log)
         try:
-            yield proc
+            with running(
+                argv, env=self.env, cwd=ROOT, stdout=log, stderr=log, stop_timeout=15
+            ) as proc:
+                yield proc
         finally:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=15)
             log.close()
 
     def log(self, name: str) -> str:
@@ -109,7 +97,7 @@ class Project:
     @contextmanager
     def server(self) -> Iterator[str]:
         """uvicorn on a free loopback port; yields its base URL."""
-        port = _free_port()
+        port = free_port()
         argv = [
             sys.executable,
             "-m",
@@ -125,17 +113,10 @@ class Project:
             "warning",
         ]
         with self.process("server", argv) as proc:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"uvicorn did not start:\n{self.log('server')}"
-                        ) from None
-                    time.sleep(0.1)
+            try:
+                wait_for_port(port, timeout=30, proc=proc)
+            except RuntimeError:
+                raise RuntimeError(f"uvicorn did not start:\n{self.log('server')}") from None
             yield f"http://127.0.0.1:{port}"
 
     def worker(self, *argv: str) -> Any:

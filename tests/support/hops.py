@@ -10,11 +10,16 @@ patched:
     with ThreadHops() as hops:
         await client.get("/")
     assert hops.inside_views == 0, hops.calls
+
+`count_hops()` is the short form when only the names matter: it yields the list of names,
+filled as the block runs.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import CodeType, TracebackType
 from typing import Any
@@ -35,11 +40,19 @@ def _inside_dispatch() -> bool:
     return False
 
 
+def hop_name(func: Any) -> str:
+    """The name a hop is recorded under: the function's qualified name (`Class.method`)."""
+    func = getattr(func, "__func__", func)
+    return getattr(func, "__qualname__", None) or type(func).__qualname__
+
+
 @dataclass
 class ThreadHops:
     """Counts `sync_to_async` calls; `calls` lists `(function name, inside a view)`."""
 
     calls: list[tuple[str, bool]] = field(default_factory=list)
+    #: The same calls' names, in order (a list filled as the block runs).
+    functions: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -62,9 +75,9 @@ class ThreadHops:
         hops = self
 
         async def counting_call(self: SyncToAsync[Any, Any], *args: Any, **kwargs: Any) -> Any:
-            func = getattr(self.func, "__func__", self.func)
-            name = getattr(func, "__qualname__", repr(func))
+            name = hop_name(self.func)
             hops.calls.append((name, _inside_dispatch()))
+            hops.functions.append(name)
             return await original(self, *args, **kwargs)
 
         SyncToAsync.__call__ = counting_call  # type: ignore[method-assign]
@@ -77,3 +90,10 @@ class ThreadHops:
         tb: TracebackType | None,
     ) -> None:
         SyncToAsync.__call__ = self._original  # type: ignore[method-assign]
+
+
+@contextmanager
+def count_hops() -> Iterator[list[str]]:
+    """The names of the `sync_to_async` calls made while the block runs, in order."""
+    with ThreadHops() as hops:
+        yield hops.functions
