@@ -8,6 +8,9 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+# Deprecated: nothing is exported; the old names resolve, with a DeprecationWarning.
+__all__: list[str] = []
+
 if TYPE_CHECKING:
     from daf_drf.checks.throttling import (
         check_async_throttles_on_drf_views as check_async_throttles_on_drf_views,

@@ -32,7 +32,13 @@ if TYPE_CHECKING:
 # A sync middleware chain returns the response; an async one, an awaitable of it.
 GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
 
-__all__ = ["ATTRIBUTE", "RateLimitHeadersMiddleware", "add_headers", "record_ratelimit"]
+__all__ = [
+    "ATTRIBUTE",
+    "CheckedThrottle",
+    "RateLimitHeadersMiddleware",
+    "add_headers",
+    "record_ratelimit",
+]
 
 # Stored on Django's `HttpRequest`, which DRF's `Request` wraps, so the middleware sees it.
 ATTRIBUTE = "daf_drf_ratelimit"

@@ -29,7 +29,6 @@ PUBLIC_API: dict[str, set[str]] = {
     },
     "daf_drf.asgi": {
         "ASGIHandler",
-        "check_asgi",
         "get_asgi_application",
     },
     "daf_drf.authentication": {
@@ -39,6 +38,7 @@ PUBLIC_API: dict[str, set[str]] = {
         "RemoteUserAuthentication",
         "SessionAuthentication",
         "TokenAuthentication",
+        "clear_token_cache",
         "get_authorization_header",
     },
     "daf_drf.backends": {
@@ -53,6 +53,7 @@ PUBLIC_API: dict[str, set[str]] = {
         "validate_store_url",
     },
     "daf_drf.backends.base": {
+        "Check",
         "Decision",
         "History",
         "OutageLog",
@@ -61,7 +62,6 @@ PUBLIC_API: dict[str, set[str]] = {
     },
     "daf_drf.backends.cache": {
         "CacheStore",
-        "drf_check",
         "is_in_process",
     },
     "daf_drf.backends.memory": {
@@ -72,9 +72,53 @@ PUBLIC_API: dict[str, set[str]] = {
         "UnexpectedReply",
     },
     "daf_drf.checks": {
+        "CHECKS",
+        "CheckId",
         "check_async_exception_handler",
         "check_exception_handler",
         "check_settings",
+        "register_checks",
+    },
+    "daf_drf.checks.generics": {
+        "check_async_get_queryset",
+        "sync_get_queryset_callers",
+    },
+    "daf_drf.checks.permissions": {
+        "check_async_hooks_on_drf_views",
+        "is_async_authenticator",
+        "is_async_permission",
+        "is_coroutine_function",
+    },
+    "daf_drf.checks.registry": {
+        "CHECKS",
+        "CheckId",
+        "URL_CHECKS",
+        "check_functions",
+        "register_checks",
+    },
+    "daf_drf.checks.settings": {
+        "check_async_exception_handler",
+        "check_exception_handler",
+        "check_settings",
+    },
+    "daf_drf.checks.tasks": {
+        "check_fire_and_forget_limit",
+        "check_task_backends",
+        "check_task_status_url",
+    },
+    "daf_drf.checks.throttling": {
+        "check_async_throttles_on_drf_views",
+        "check_throttle_rates",
+        "check_throttle_settings",
+        "check_throttle_store_atomicity",
+    },
+    "daf_drf.checks.transaction": {
+        "check_atomic_requests",
+    },
+    "daf_drf.checks.urls": {
+        "RoutedView",
+        "routed_views",
+        "routes",
     },
     "daf_drf.decorators": {
         "ApiViewMisuse",
@@ -124,16 +168,21 @@ PUBLIC_API: dict[str, set[str]] = {
         "UpdateAPIView",
         "get_object_or_404",
     },
-    "daf_drf.generics_checks": {
-        "check_async_get_queryset",
-        "sync_get_queryset_callers",
-    },
+    "daf_drf.generics_checks": set(),
     "daf_drf.hooks": {
         "HookNotAwaitable",
         "answers_sync_callers",
         "call_hook",
+        "has_inline_safe_mark",
         "inline_safe",
+        "is_async_hook",
         "is_inline_safe",
+        "is_noop",
+        "on_event_loop",
+        "overrides",
+        "project_override",
+        "pure_renderers",
+        "register_inline_safe",
         "resolve_sync",
     },
     "daf_drf.mixins": {
@@ -144,11 +193,7 @@ PUBLIC_API: dict[str, set[str]] = {
         "UpdateModelMixin",
         "awrite",
     },
-    "daf_drf.permission_checks": {
-        "check_async_hooks_on_drf_views",
-        "is_async_authenticator",
-        "is_async_permission",
-    },
+    "daf_drf.permission_checks": set(),
     "daf_drf.permissions": {
         "AND",
         "AllowAny",
@@ -210,9 +255,6 @@ PUBLIC_API: dict[str, set[str]] = {
         "TaskStatusView",
         "TaskStoreUnavailable",
         "aenqueue",
-        "check_fire_and_forget_limit",
-        "check_task_backends",
-        "check_task_status_url",
         "default_task_backend",
         "enqueue_response",
         "fire_and_forget",
@@ -250,17 +292,17 @@ PUBLIC_API: dict[str, set[str]] = {
         "parse_rate",
         "rate_problem",
     },
-    "daf_drf.throttling_checks": {
-        "check_async_throttles_on_drf_views",
-        "check_throttle_rates",
-        "check_throttle_settings",
-        "check_throttle_store_atomicity",
-    },
+    "daf_drf.throttling_checks": set(),
     "daf_drf.throttling_headers": {
         "ATTRIBUTE",
+        "CheckedThrottle",
         "RateLimitHeadersMiddleware",
         "add_headers",
         "record_ratelimit",
+    },
+    "daf_drf.throttling_rates": {
+        "parse_rate",
+        "rate_problem",
     },
     "daf_drf.transaction": {
         "atomic",
@@ -270,7 +312,6 @@ PUBLIC_API: dict[str, set[str]] = {
     },
     "daf_drf.views": {
         "APIView",
-        "AsyncAPIView",
         "check_async_handlers",
         "dual_mode_view",
         "exception_handler",

@@ -24,7 +24,7 @@ import asgiref
 import django
 from asgiref.sync import SyncToAsync
 from django.apps import AppConfig
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 
 from daf_drf.asgi._guard import problems
 from daf_drf.asgi._middleware import verified
@@ -82,7 +82,6 @@ def connection_problem(size: object) -> tuple[str, str] | None:
     return None
 
 
-@register()
 def check_asgi(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: object
 ) -> list[CheckMessage]:

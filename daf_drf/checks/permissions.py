@@ -26,7 +26,12 @@ from rest_framework.permissions import BasePermission, OperandHolder, SingleOper
 
 from daf_drf.checks.urls import routed_views
 
-__all__ = ["check_async_hooks_on_drf_views", "is_async_authenticator", "is_async_permission"]
+__all__ = [
+    "check_async_hooks_on_drf_views",
+    "is_async_authenticator",
+    "is_async_permission",
+    "is_coroutine_function",
+]
 
 
 def is_coroutine_function(func: object) -> bool:
