@@ -17,6 +17,8 @@ Guarantees:
   (its calls queue) until one is returned.
 - A worker goes back to the pool only after every call queued on it has finished, so a sync
   call that outlives a cancelled request still holds its thread until it returns.
+- With `reuse=False` a worker serves one lease and exits; the next lease gets a fresh thread
+  (Django's one thread per request), and still at most `size` exist at once.
 """
 
 from __future__ import annotations
@@ -80,18 +82,20 @@ class ThreadPool:
         lease.release()
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, reuse: bool = True) -> None:
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"ThreadPool size must be a positive int, not {size!r}.")
         self.size = size
+        self.reuse = reuse
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
         self._waiting: deque[Lease] = deque()
         self._started = 0
+        self._named = 0
 
     @property
     def threads(self) -> int:
-        """How many worker threads exist (at most `size`)."""
+        """How many worker threads exist or are lent (at most `size`)."""
         return self._started
 
     def lease(self, on_bind: Callable[[], None] | None = None) -> Lease:
@@ -104,7 +108,8 @@ class ThreadPool:
                 return self._idle.pop()
             if self._started < self.size:
                 self._started += 1
-                index = self._started
+                self._named += 1
+                index = self._named
             else:
                 self._waiting.append(lease)
                 return None
@@ -113,10 +118,20 @@ class ThreadPool:
     def _return(self, worker: _Worker) -> None:
         # Runs on the worker thread, after everything the previous lease queued.
         with self._lock:
+            if not self.reuse:
+                worker.queue.put(None)  # the thread exits once this item returns
             if not self._waiting:
-                self._idle.append(worker)
+                if self.reuse:
+                    self._idle.append(worker)
+                else:
+                    self._started -= 1
                 return
             lease = self._waiting.popleft()
+            if not self.reuse:
+                self._named += 1
+                index = self._named
+        if not self.reuse:
+            worker = _Worker(self, index)
         lease._attach(worker)
 
     def _forget(self, lease: Lease) -> None:

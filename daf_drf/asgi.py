@@ -49,7 +49,7 @@ from daf_drf._asgi_rules import (
     send_inline,
     thread_bound,
 )
-from daf_drf.settings import daf_settings
+from daf_drf.settings import DEFAULTS, daf_settings
 
 __all__ = ["ASGIHandler", "get_asgi_application"]
 
@@ -80,10 +80,13 @@ class ASGIHandler(django_asgi.ASGIHandler):
     (`http.disconnect` cancels the view), body limits and the script prefix behave as stock,
     because everything else is Django's own code.
 
-    `thread_pool_size` (or `DAF_DRF["ASGI_THREAD_POOL_SIZE"]`) opts into a bounded pool of
-    long-lived threads for requests that do use sync code (see `docs/deployment.md` for the
-    thread-local and `CONN_MAX_AGE` consequences). Without a pool, persistent database
-    connections (`CONN_MAX_AGE` > 0) are refused at start-up (`daf_drf.E053`): they would
+    Requests that do use sync code run it on a bounded pool of long-lived threads, one thread
+    per request, `DAF_DRF["ASGI_THREAD_POOL_SIZE"]` (or `thread_pool_size`) of them, 8 by
+    default: a process never holds more database connections than that per alias, whatever
+    the load (see `docs/deployment.md` for the thread-local and `CONN_MAX_AGE` consequences).
+    `0` opts out of reusing threads: each request gets a fresh thread, as with Django's stock
+    handler, and still at most the default size of them run at once. Persistent database
+    connections (`CONN_MAX_AGE` > 0) are refused with the opt-out (`daf_drf.E053`): they would
     accumulate, one per request thread, until the database refuses connections.
 
     `path_counts` counts which path requests took (`"inline"`, `"stock"`); each request is
@@ -101,11 +104,14 @@ class ASGIHandler(django_asgi.ASGIHandler):
     def __init__(self, *, thread_pool_size: int | None = None) -> None:
         self._handle = _SHAPES[_asgi_compat.verify()]
         super().__init__()
-        size = daf_settings.ASGI_THREAD_POOL_SIZE if thread_pool_size is None else thread_pool_size
+        size = _pool_size(thread_pool_size)
         problem = _pool_problem(size) or _connection_problem(size)
         if problem:
             raise ImproperlyConfigured(f"{problem[1]} ({problem[0]})")
-        self.pool: ThreadPool | None = ThreadPool(size) if size else None
+        # The opt-out (0): a fresh thread per request, at most the default size at once.
+        self.pool: ThreadPool | None = (
+            ThreadPool(size) if size else ThreadPool(_DEFAULT_POOL_SIZE, reuse=False)
+        )
         self.path_counts: Counter[str] = Counter()
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -246,40 +252,51 @@ class ASGIHandler(django_asgi.ASGIHandler):
         return receivers
 
 
+_DEFAULT_POOL_SIZE: int = DEFAULTS["ASGI_THREAD_POOL_SIZE"]
+
+
+def _pool_size(thread_pool_size: Any = None) -> Any:
+    """The configured pool size: the argument, else the setting; `None` is the default."""
+    size = daf_settings.ASGI_THREAD_POOL_SIZE if thread_pool_size is None else thread_pool_size
+    return _DEFAULT_POOL_SIZE if size is None else size
+
+
 def _pool_problem(size: Any) -> tuple[str, str] | None:
     """(check id, message) if the thread pool setting cannot work, else `None`."""
-    if size is None or size == 0:
-        return None
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         return "daf_drf.E051", (
-            f'DAF_DRF["ASGI_THREAD_POOL_SIZE"] is {size!r}; expected None, 0 (no pool) or a '
-            "positive int."
+            f'DAF_DRF["ASGI_THREAD_POOL_SIZE"] is {size!r}; expected None (the default, '
+            f"{_DEFAULT_POOL_SIZE}), a positive int, or 0 (a fresh thread per request)."
         )
     registry = getattr(SyncToAsync, "context_to_thread_executor", None)
     if not isinstance(registry, weakref.WeakKeyDictionary):
+        # Every setting uses it, the opt-out too: it is how the entry bounds the threads
+        # (and so the database connections) of a process.
         return "daf_drf.E052", (
             f"asgiref {asgiref.__version__} no longer keeps a per-context executor registry "
-            "(SyncToAsync.context_to_thread_executor), which daf_drf.asgi's thread pool uses."
+            "(SyncToAsync.context_to_thread_executor), which daf_drf.asgi uses to bound its "
+            "request threads."
         )
     return None
 
 
 _E053_HINT = (
-    'Set DAF_DRF["ASGI_THREAD_POOL_SIZE"] (persistent connections are then one per pooled '
-    "thread and alias, reused by later requests), or CONN_MAX_AGE = 0 (on PostgreSQL with "
-    'OPTIONS={"pool": {...}} to reuse connections). See docs/deployment.md, "PostgreSQL".'
+    'Remove DAF_DRF["ASGI_THREAD_POOL_SIZE"] = 0 or set a size (persistent connections are '
+    "then one per pooled thread and alias, reused by later requests), or CONN_MAX_AGE = 0 "
+    '(on PostgreSQL with OPTIONS={"pool": {...}} to reuse connections). See '
+    'docs/deployment.md, "PostgreSQL".'
 )
 
 
 def _connection_problem(size: Any) -> tuple[str, str] | None:
     """
-    (check id, message) when the entry has no thread pool and a database keeps persistent
-    connections: every request that runs sync code gets a fresh thread, whose connection
-    no later request reuses and nothing closes until the process exits. Under load that
-    exhausts the database's connection slots (measured: 96 of 100 in 1,100 requests, 301
-    errors), so the entry refuses to start instead.
+    (check id, message) when the entry is opted out of its thread pool (`0`) and a database
+    keeps persistent connections: every request that runs sync code gets a fresh thread,
+    whose connection no later request reuses and nothing closes until the thread is
+    collected. Measured without any bound on threads: 96 of 100 connection slots in 1,100
+    requests, 301 errors; so the entry refuses to start instead.
     """
-    if size:
+    if size != 0:
         return None
     from django.db import connections
 
@@ -287,10 +304,10 @@ def _connection_problem(size: Any) -> tuple[str, str] | None:
         max_age = database.get("CONN_MAX_AGE", 0)
         if max_age is None or (isinstance(max_age, int | float) and max_age > 0):
             return "daf_drf.E053", (
-                f"daf_drf.asgi has no thread pool and DATABASES[{alias!r}] sets "
-                f"CONN_MAX_AGE = {max_age!r}: each request that runs sync code would leave a "
-                "persistent connection on a thread that is never reused, until the database "
-                f"refuses new connections. {_E053_HINT}"
+                'daf_drf.asgi is opted out of its thread pool (ASGI_THREAD_POOL_SIZE = 0) and '
+                f"DATABASES[{alias!r}] sets CONN_MAX_AGE = {max_age!r}: each request that runs "
+                "sync code would leave a persistent connection on a thread that is never "
+                f"reused, until the database refuses new connections. {_E053_HINT}"
             )
     return None
 
@@ -306,8 +323,8 @@ def get_asgi_application(
     an error and returns Django's stock `ASGIHandler` instead (`daf_drf.W050`): a Django patch
     release must never stop a deployment, and the stock handler is always correct, only
     slower. Raises `ImproperlyConfigured` if the thread pool setting is invalid
-    (`daf_drf.E051`, `E052`), or if there is no thread pool while a database keeps persistent
-    connections (`CONN_MAX_AGE` > 0 or `None`: `daf_drf.E053`).
+    (`daf_drf.E051`, `E052`), or if it opts out of the pool (`0`) while a database keeps
+    persistent connections (`CONN_MAX_AGE` > 0 or `None`: `daf_drf.E053`).
     """
     django.setup(set_prefix=False)
     variant, issues = _asgi_compat.problems()
@@ -338,7 +355,7 @@ def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="daf_drf.W050",
             )
         )
-    size = daf_settings.ASGI_THREAD_POOL_SIZE
+    size = _pool_size()
     problem = _pool_problem(size)
     if problem:
         messages.append(Error(problem[1], id=problem[0]))
