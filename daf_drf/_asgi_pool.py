@@ -18,7 +18,8 @@ Guarantees:
 - A worker goes back to the pool only after every call queued on it has finished, so a sync
   call that outlives a cancelled request still holds its thread until it returns.
 - With `reuse=False` a worker serves one lease and exits; the next lease gets a fresh thread
-  (Django's one thread per request), and still at most `size` exist at once.
+  (Django's one thread per request), which runs nothing before its predecessor has exited:
+  at most `size` threads run requests' work at once.
 """
 
 from __future__ import annotations
@@ -39,13 +40,20 @@ _Item = tuple["Future[Any] | None", Callable[..., Any], tuple[Any, ...], dict[st
 class _Worker:
     """One long-lived thread running the items queued on it, in order."""
 
-    def __init__(self, pool: ThreadPool, index: int) -> None:
+    def __init__(
+        self, pool: ThreadPool, index: int, predecessor: threading.Thread | None = None
+    ) -> None:
         self.pool = pool
+        self.predecessor = predecessor
         self.queue: SimpleQueue[_Item | None] = SimpleQueue()
         self.thread = threading.Thread(target=self._run, name=f"daf_drf-asgi-{index}", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
+        if self.predecessor is not None:
+            # A fresh thread replacing one that served a lease (`reuse=False`).
+            self.predecessor.join()
+            self.predecessor = None
         while True:
             item = self.queue.get()
             if item is None:
@@ -131,7 +139,7 @@ class ThreadPool:
                 self._named += 1
                 index = self._named
         if not self.reuse:
-            worker = _Worker(self, index)
+            worker = _Worker(self, index, predecessor=worker.thread)
         lease._attach(worker)
 
     def _forget(self, lease: Lease) -> None:
