@@ -304,7 +304,7 @@ def _connection_problem(size: Any) -> tuple[str, str] | None:
         max_age = database.get("CONN_MAX_AGE", 0)
         if max_age is None or (isinstance(max_age, int | float) and max_age > 0):
             return "daf_drf.E053", (
-                'daf_drf.asgi is opted out of its thread pool (ASGI_THREAD_POOL_SIZE = 0) and '
+                "daf_drf.asgi is opted out of its thread pool (ASGI_THREAD_POOL_SIZE = 0) and "
                 f"DATABASES[{alias!r}] sets CONN_MAX_AGE = {max_age!r}: each request that runs "
                 "sync code would leave a persistent connection on a thread that is never "
                 f"reused, until the database refuses new connections. {_E053_HINT}"
