@@ -15,6 +15,8 @@ Variants:
 - entry + daf_drf `hello`
 - entry + Django `async def` view
 - entry with a 16-thread pool + daf_drf `hello`; stock and pooled entry + DRF sync `hello`
+- entry as configured by default, and opted out of its pool (`thread_pool_size=0`: a fresh
+  thread per request), + DRF sync `hello`
 
 The bar for issue 10: daf_drf `hello` through the entry uses <= 0.35x the CPU per request of
 the same endpoint through the stock handler. This is a measurement, not a test.
@@ -110,6 +112,8 @@ VARIANTS: list[tuple[str, str, str]] = [
     ("entry (pool 16) + daf_drf hello", "pool", "/daf/hello"),
     ("stock + DRF sync hello", "stock", "/drf/hello"),
     ("entry (pool 16) + DRF sync hello", "pool", "/drf/hello"),
+    ("entry (default) + DRF sync hello", "entry-sync", "/drf/hello"),
+    ("entry (opt-out 0) + DRF sync hello", "opt-out", "/drf/hello"),
 ]
 
 
@@ -170,6 +174,9 @@ def make_apps() -> dict[str, Any]:
         "stock": StockASGIHandler(),
         "entry": EntryASGIHandler(),
         "pool": EntryASGIHandler(thread_pool_size=16),
+        # Their own instances: "entry" must take only the inline path (checked in `run`).
+        "entry-sync": EntryASGIHandler(),
+        "opt-out": EntryASGIHandler(thread_pool_size=0),
     }
 
 

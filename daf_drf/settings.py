@@ -49,9 +49,10 @@ DEFAULTS: dict[str, object] = {
     "FIRE_AND_FORGET_LIMIT": 100,
     # URL name of the task-status view, used for the `Location` header of 202 responses.
     "TASK_STATUS_URL_NAME": "daf_drf-task-status",
-    # `daf_drf.asgi`: size of the bounded pool of long-lived request threads (None: no pool,
-    # every request that needs a thread gets a fresh one, as with Django's stock handler).
-    "ASGI_THREAD_POOL_SIZE": None,
+    # `daf_drf.asgi`: size of the bounded pool of long-lived request threads, which bounds the
+    # process's database connections to that many per alias (None: this default). 0 opts out
+    # of reuse: a fresh thread per request, as Django does, still at most 8 at once.
+    "ASGI_THREAD_POOL_SIZE": 8,
     # Seconds a valid token of `daf_drf.authentication.TokenAuthentication` is served from an
     # in-process cache (0: read from the database on every request, as DRF does).
     "TOKEN_CACHE_TIMEOUT": 0,

@@ -3,7 +3,8 @@ Database-connection probe for `tests/test_asgi.py`, run in a subprocess.
 
 Each run configures Django with a file SQLite database (`PROBE_DB`) and `CONN_MAX_AGE` from
 `PROBE_OPTIONS`, serves requests through the chosen handler (`stock`: Django's
-`ASGIHandler`; `entry`: daf_drf's; `pool`: daf_drf's with a one-thread pool) on an event
+`ASGIHandler`; `entry`: daf_drf's, as configured by default; `pool`: daf_drf's with a
+one-thread pool; `opt-out`: daf_drf's with `thread_pool_size=0`) on an event
 loop in the main thread, and prints one JSON line: which thread opened the connection, which
 threads closed it (each wrapper's `close` is wrapped to record that, then calls Django's), and
 whether it was still open after the request.
@@ -114,7 +115,7 @@ def make_app(kind: str) -> Any:
         return ASGIHandler()
     from daf_drf.asgi import ASGIHandler as Entry
 
-    return Entry(thread_pool_size=1 if kind == "pool" else None)
+    return Entry(thread_pool_size={"pool": 1, "opt-out": 0}.get(kind))
 
 
 async def one_request() -> dict[str, Any]:

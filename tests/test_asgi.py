@@ -500,6 +500,30 @@ def test_lease_waits_for_a_thread_when_all_are_bound() -> None:
     assert pool.threads == 1
 
 
+def test_pool_without_reuse_gives_each_lease_a_fresh_thread_and_at_most_size_at_once() -> None:
+    pool = ThreadPool(1, reuse=False)
+    gate = threading.Event()
+    first, second = pool.lease(), pool.lease()
+    held = first.submit(gate.wait, 10)
+    first_thread = first.thread
+    queued = second.submit(threading.current_thread)
+    assert first_thread is not None
+    assert not second.bound  # one thread at most: the second lease waits
+    assert not queued.done()
+    gate.set()
+    held.result(timeout=10)
+    first.release()
+    thread = queued.result(timeout=10)
+    assert thread is not first_thread
+    assert thread.name == "daf_drf-asgi-2"
+    first_thread.join(10)
+    assert not first_thread.is_alive()  # a lent thread ends with its lease
+    second.release()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert pool.threads == 0
+
+
 def test_failing_on_bind_fails_the_first_call_and_keeps_the_thread() -> None:
     pool = ThreadPool(1)
 
@@ -543,9 +567,12 @@ def test_pool_never_lends_a_thread_to_two_requests_at_once() -> None:
         assert len(runs) == len(set(runs))
 
 
-def test_pool_holds_at_most_its_size_plus_a_constant_at_256_concurrent_requests() -> None:
-    size = 8
-    handler = ASGIHandler(thread_pool_size=size)
+@pytest.mark.parametrize("configured", [8, 0])
+def test_pool_holds_at_most_its_size_plus_a_constant_at_256_concurrent_requests(
+    configured: int,
+) -> None:
+    size = configured or 8  # the opt-out (0): fresh threads, at most the default size at once
+    handler = ASGIHandler(thread_pool_size=configured)
     peak = [0]
 
     async def go() -> list[int]:
@@ -567,8 +594,9 @@ def test_pool_holds_at_most_its_size_plus_a_constant_at_256_concurrent_requests(
 
     before, *statuses = run_on_fresh_loop(go)
     assert statuses == [200] * 256
-    # The loop's own threads plus the pool: nothing per request.
-    assert peak[0] <= before + size + 2
+    # The loop's own threads plus the pool: nothing per request. Opted out, a thread that
+    # served its request may still be exiting when its successor starts (which waits for it).
+    assert peak[0] <= before + (size if configured else 2 * size) + 2
     assert handler.pool is not None
     assert handler.pool.threads <= size
 
@@ -601,7 +629,7 @@ def test_pool_thread_survives_a_request_cancelled_while_waiting_for_it() -> None
     assert handler.pool.threads == 1
 
 
-@pytest.mark.parametrize("pool", [None, 2])
+@pytest.mark.parametrize("pool", [None, 0, 2])
 def test_task_outliving_its_request_can_still_call_sync_code(pool: int | None) -> None:
     handler = ASGIHandler(thread_pool_size=pool)
 
@@ -679,15 +707,36 @@ def conn_max_age(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], None]:
 
 
 @pytest.mark.parametrize("max_age", [60, None, 0.5])
-def test_entry_without_a_thread_pool_refuses_persistent_connections(
-    max_age: Any, conn_max_age: Callable[[Any], None]
+def test_entry_opted_out_of_its_thread_pool_refuses_persistent_connections(
+    max_age: Any, settings: Any, conn_max_age: Callable[[Any], None]
 ) -> None:
+    # Changed on purpose (issue 17): the entry has a thread pool by default, so only the
+    # explicit opt-out (0) leaves persistent connections on threads nothing reuses.
     conn_max_age(max_age)
+    settings.DAF_DRF = {"ASGI_THREAD_POOL_SIZE": 0}
     with pytest.raises(ImproperlyConfigured, match=r"daf_drf\.E053"):
         ASGIHandler()
     with pytest.raises(ImproperlyConfigured, match=r"CONN_MAX_AGE"):
         ASGIHandler(thread_pool_size=0)
     assert [m.id for m in check_asgi()] == ["daf_drf.E053"]
+
+
+@pytest.mark.parametrize("configured", [{}, {"ASGI_THREAD_POOL_SIZE": None}])
+def test_entry_has_a_bounded_thread_pool_of_8_by_default(
+    configured: dict[str, Any], settings: Any, conn_max_age: Callable[[Any], None]
+) -> None:
+    conn_max_age(60)
+    settings.DAF_DRF = configured
+    handler = ASGIHandler()
+    assert handler.pool is not None
+    assert (handler.pool.size, handler.pool.reuse) == (8, True)
+    assert check_asgi() == []
+
+
+def test_entry_opted_out_of_its_pool_still_bounds_its_threads_to_the_default_size() -> None:
+    handler = ASGIHandler(thread_pool_size=0)
+    assert handler.pool is not None
+    assert (handler.pool.size, handler.pool.reuse) == (8, False)
 
 
 def test_entry_with_a_thread_pool_accepts_persistent_connections(
@@ -733,7 +782,7 @@ def run_probe(tmp_path: Path, scenario: str, **options: Any) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("handler", ["stock", "entry", "pool"])
+@pytest.mark.parametrize("handler", ["stock", "entry", "pool", "opt-out"])
 def test_connection_opened_by_a_sync_hop_is_closed_in_its_own_thread(
     tmp_path: Path, handler: str
 ) -> None:
@@ -743,8 +792,8 @@ def test_connection_opened_by_a_sync_hop_is_closed_in_its_own_thread(
     assert result["closed_on"] == [result["opened_on"]]
 
 
-# daf_drf's entry without a pool refuses CONN_MAX_AGE > 0 (daf_drf.E053, tested above).
-@pytest.mark.parametrize("handler", ["stock", "pool"])
+# daf_drf's entry opted out of its pool refuses CONN_MAX_AGE > 0 (daf_drf.E053, tested above).
+@pytest.mark.parametrize("handler", ["stock", "entry", "pool"])
 def test_connection_is_kept_with_conn_max_age(tmp_path: Path, handler: str) -> None:
     result = run_probe(tmp_path, "one_request", handler=handler, conn_max_age=60)
     assert result["status"] == 200

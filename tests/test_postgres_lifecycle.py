@@ -1,8 +1,9 @@
 """
 Database connections under a real uvicorn server, counted by PostgreSQL itself.
 
-For each combination of ASGI handler (Django's stock `ASGIHandler`, `daf_drf.asgi` without and
-with its thread pool), `CONN_MAX_AGE` (0, 60) and Django's psycopg pool
+For each combination of ASGI handler (Django's stock `ASGIHandler`, `daf_drf.asgi` with its
+default thread pool, an explicit size, or the explicit opt-out `ASGI_THREAD_POOL_SIZE = 0`),
+`CONN_MAX_AGE` (0, 60) and Django's psycopg pool
 (`OPTIONS={"pool": ...}`), the test serves a mix of requests: async ORM calls behind token
 authentication, a sync permission that queries in a thread hop, `adata` serializers, a handler
 that raises inside `daf_drf.transaction.atomic` after a write, and requests whose client
@@ -11,12 +12,16 @@ disconnects while their query runs. A sampler polls `pg_stat_activity` throughou
 - after the last request, the server's connections go back to the bound of the configuration
   (0 with `CONN_MAX_AGE = 0`; the pool size per alias otherwise) and none is
   `idle in transaction`; during the run they never exceed the bound the configuration
-  promises (pool sizes, or the client's concurrency without a pool);
+  promises: pool sizes for `daf_drf.asgi` in every configuration, its default and its opt-out
+  included (the client runs more requests at once than that bound, so an entry whose
+  connections follow the requests in flight fails), the client's concurrency for Django's
+  stock handler;
 - no request found its connection inside a transaction another request left open (each view
   asks the server, see `tests/lifecycle_project/views.py`);
 - no 5xx except from the raising handler, whose write is rolled back;
-- `daf_drf.asgi` without a thread pool refuses `CONN_MAX_AGE > 0` at start-up
-  (`daf_drf.E053`), where Django's stock handler leaks one connection per request thread.
+- `daf_drf.asgi` with the opt-out (`ASGI_THREAD_POOL_SIZE = 0`) refuses `CONN_MAX_AGE > 0` at
+  start-up (`daf_drf.E053`) without opening a connection, where Django's stock handler leaks
+  one connection per request thread.
 
 The number of requests per combination is `DAF_DRF_LIFECYCLE_REQUESTS` (400 in `make test`;
 10,000 in `make test-pg-lifecycle`, a CI step of its own). Each combination prints its figures.
@@ -54,7 +59,11 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = int(os.environ.get("DAF_DRF_LIFECYCLE_REQUESTS", "400"))
-CONCURRENCY = 16
+# More requests at once than the entry's default thread pool (ENTRY_DEFAULT_THREADS) can hold
+# connections for, even counting closing sessions twice (see `Combination.bound_during`).
+CONCURRENCY = 32
+# The documented default of `DAF_DRF["ASGI_THREAD_POOL_SIZE"]`, also the bound of the opt-out.
+ENTRY_DEFAULT_THREADS = 8
 APPLICATION_NAME = "daf_drf_lifecycle"
 SETTLE_SECONDS = 5.0
 
@@ -64,42 +73,57 @@ class Combination:
     handler: str  # "stock" or "entry"
     conn_max_age: int
     db_pool: int = 0  # max_size of Django's psycopg pool, 0: none
-    thread_pool: int = 0  # ASGI_THREAD_POOL_SIZE of daf_drf.asgi, 0: none
+    # ASGI_THREAD_POOL_SIZE of daf_drf.asgi: None leaves it unset (the default), 0 opts out.
+    thread_pool: int | None = None
 
     @property
     def label(self) -> str:
         handler = "Django stock" if self.handler == "stock" else "daf_drf.asgi"
         if self.handler == "entry":
-            handler += f", thread pool {self.thread_pool}" if self.thread_pool else ", no pool"
+            if self.thread_pool is None:
+                handler += ", default pool"
+            elif self.thread_pool == 0:
+                handler += ", pool opt-out (0)"
+            else:
+                handler += f", thread pool {self.thread_pool}"
         pool = f"psycopg pool {self.db_pool}" if self.db_pool else "no psycopg pool"
         return f"{handler} | CONN_MAX_AGE={self.conn_max_age} | {pool}"
+
+    @property
+    def threads(self) -> int:
+        """Threads that may hold a connection at once in the server process."""
+        if self.handler == "stock":
+            return CONCURRENCY  # one per request in flight
+        # The entry's pool; the opt-out runs each request on a fresh thread, at most the
+        # default pool size of them at once.
+        return self.thread_pool or ENTRY_DEFAULT_THREADS
 
     def bound_after(self) -> int:
         """Connections allowed to stay open once the server is idle (one alias)."""
         if self.db_pool:
-            return min(self.db_pool, self.thread_pool) if self.thread_pool else self.db_pool
+            return min(self.db_pool, self.threads)
         if self.conn_max_age:
-            return self.thread_pool
+            return self.threads
         return 0
 
     def bound_during(self) -> int:
-        """Connections the server may list at any time: the pools, else the requests in flight."""
+        """Connections the server may list at any time: the pools, else the threads."""
         if self.db_pool:
-            return min(self.db_pool, self.thread_pool) if self.thread_pool else self.db_pool
+            return min(self.db_pool, self.threads)
         # With CONN_MAX_AGE = 0 each request closes its connection, and the server lists that
         # session until its backend process has exited, while the next request on the same
-        # thread already has a new one: up to two per thread. Without a thread pool, each
-        # request in flight holds one, and a request whose client disconnected keeps its
-        # query running until it returns (the next round of the client's concurrency).
-        threads = self.thread_pool or CONCURRENCY
-        return threads if self.conn_max_age else 2 * threads
+        # thread already has a new one: up to two per thread. A request whose client
+        # disconnected keeps its thread (and query) until the query returns.
+        return self.threads if self.conn_max_age else 2 * self.threads
 
 
 COMBINATIONS = [
     Combination("stock", 0),
     Combination("stock", 0, db_pool=8),
     Combination("entry", 0),
+    Combination("entry", 60),
     Combination("entry", 0, db_pool=8),
+    Combination("entry", 0, thread_pool=0),
     Combination("entry", 0, thread_pool=4),
     Combination("entry", 60, thread_pool=4),
     Combination("entry", 0, db_pool=8, thread_pool=4),
@@ -120,7 +144,7 @@ class Figures:
 
     def row(self, label: str) -> str:
         return (
-            f"{label:<62} before {self.before:>2}  peak {self.peak:>3}  after {self.after:>3}  "
+            f"{label:<66} before {self.before:>2}  peak {self.peak:>3}  after {self.after:>3}  "
             f"idle-in-tx during/after {self.peak_idle_in_transaction}/"
             f"{self.idle_in_transaction_after}  left-in-tx seen {self.unclean}  "
             f"statuses {dict(sorted(self.statuses.items()))}  cancelled {self.cancelled}  "
@@ -185,7 +209,9 @@ def _env(database: str, combination: Combination | None = None) -> dict[str, str
     if combination is not None:
         env["LIFECYCLE_CONN_MAX_AGE"] = str(combination.conn_max_age)
         env["LIFECYCLE_DB_POOL"] = str(combination.db_pool)
-        env["LIFECYCLE_THREAD_POOL"] = str(combination.thread_pool)
+        env.pop("LIFECYCLE_THREAD_POOL", None)
+        if combination.thread_pool is not None:
+            env["LIFECYCLE_THREAD_POOL"] = str(combination.thread_pool)
     return env
 
 
@@ -413,16 +439,19 @@ def test_connections_go_back_to_the_bound_and_no_transaction_is_left_open(
     assert _audit_rows(project.database) == 0  # every raising handler's write rolled back
 
 
-def test_daf_drf_entry_without_a_thread_pool_refuses_persistent_connections(
+def test_daf_drf_entry_opted_out_of_its_pool_refuses_persistent_connections(
     project: Project, tmp_path: Path
 ) -> None:
-    server = Server(project, Combination("entry", 60), tmp_path / "server.log")
+    sampler = Sampler()
+    server = Server(project, Combination("entry", 60, thread_pool=0), tmp_path / "server.log")
     try:
         assert server.wait_until_listening() is False, "the entry started with CONN_MAX_AGE=60"
         assert "daf_drf.E053" in server.log()
         assert "ImproperlyConfigured" in server.log()
+        assert sampler.sample() == (0, 0)  # refused before any connection
     finally:
         server.stop()
+        sampler.close()
 
 
 @pytest.mark.timeout(1800)
@@ -431,8 +460,8 @@ def test_djangos_stock_handler_with_persistent_connections_is_measured(
 ) -> None:
     # Django's own behaviour, measured for docs/deployment.md and not held to a bound: its
     # per-request threads each keep a persistent connection that nothing reuses (Django's
-    # docs tell ASGI deployments to disable persistent connections). daf_drf.asgi refuses
-    # this configuration without its thread pool (the test above).
+    # docs tell ASGI deployments to disable persistent connections). daf_drf.asgi keeps them
+    # to its pool's threads by default and refuses them when opted out (the tests above).
     # At most 2,000 requests: the server's connection slots are exhausted long before.
     figures = _run(project, Combination("stock", 60), tmp_path, request, min(REQUESTS, 2000))
     assert figures.unclean == 0, figures.row("stock, CONN_MAX_AGE=60")

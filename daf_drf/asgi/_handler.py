@@ -27,7 +27,7 @@ from django.core.handlers import asgi as django_asgi
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from daf_drf.asgi._checks import connection_problem, pool_problem
+from daf_drf.asgi._checks import DEFAULT_POOL_SIZE, connection_problem, pool_problem, pool_size
 from daf_drf.asgi._guard import HANDLE_TASKGROUP, HANDLE_TASKS, Receiver, problems, verify
 from daf_drf.asgi._handle import Handler, Receive, Scope, Send, handle_taskgroup, handle_tasks
 from daf_drf.asgi._middleware import install, verified
@@ -42,7 +42,6 @@ from daf_drf.asgi._rules import (
     thread_bound,
 )
 from daf_drf.hooks import has_inline_safe_mark
-from daf_drf.settings import daf_settings
 
 __all__ = ["ASGIHandler", "get_asgi_application"]
 
@@ -84,10 +83,13 @@ class ASGIHandler(django_asgi.ASGIHandler):
     (`http.disconnect` cancels the view), body limits and the script prefix behave as stock,
     because everything else is Django's own code.
 
-    `thread_pool_size` (or `DAF_DRF["ASGI_THREAD_POOL_SIZE"]`) opts into a bounded pool of
-    long-lived threads for requests that do use sync code (see `docs/deployment.md` for the
-    thread-local and `CONN_MAX_AGE` consequences). Without a pool, persistent database
-    connections (`CONN_MAX_AGE` > 0) are refused at start-up (`daf_drf.E053`): they would
+    Requests that do use sync code run it on a bounded pool of long-lived threads, one thread
+    per request, `DAF_DRF["ASGI_THREAD_POOL_SIZE"]` (or `thread_pool_size`) of them, 8 by
+    default: a process never holds more database connections than that per alias, whatever
+    the load (see `docs/deployment.md` for the thread-local and `CONN_MAX_AGE` consequences).
+    `0` opts out of reusing threads: each request gets a fresh thread, as with Django's stock
+    handler, and still at most the default size of them run at once. Persistent database
+    connections (`CONN_MAX_AGE` > 0) are refused with the opt-out (`daf_drf.E053`): they would
     accumulate, one per request thread, until the database refuses connections.
 
     `path_counts` counts which path requests took (`"inline"`, `"stock"`); each request is
@@ -113,11 +115,15 @@ class ASGIHandler(django_asgi.ASGIHandler):
     def __init__(self, *, thread_pool_size: int | None = None) -> None:
         self._handle = _SHAPES[verify()]
         super().__init__()
-        size = daf_settings.ASGI_THREAD_POOL_SIZE if thread_pool_size is None else thread_pool_size
+        size = pool_size(thread_pool_size)
         problem = pool_problem(size) or connection_problem(size)
         if problem:
             raise ImproperlyConfigured(f"{problem[1]} ({problem[0]})")
-        self.pool: ThreadPool | None = ThreadPool(size) if size else None
+        size = cast(int, size)  # `pool_problem` refused anything but an int >= 0
+        # The opt-out (0): a fresh thread per request, at most the default size at once.
+        self.pool: ThreadPool | None = (
+            ThreadPool(size) if size else ThreadPool(DEFAULT_POOL_SIZE, reuse=False)
+        )
         self.path_counts: Counter[str] = Counter()
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -269,8 +275,8 @@ def get_asgi_application(
     an error and returns Django's stock `ASGIHandler` instead (`daf_drf.W050`): a Django patch
     release must never stop a deployment, and the stock handler is always correct, only
     slower. Raises `ImproperlyConfigured` if the thread pool setting is invalid
-    (`daf_drf.E051`, `E052`), or if there is no thread pool while a database keeps persistent
-    connections (`CONN_MAX_AGE` > 0 or `None`: `daf_drf.E053`).
+    (`daf_drf.E051`, `E052`), or if it opts out of the pool (`0`) while a database keeps
+    persistent connections (`CONN_MAX_AGE` > 0 or `None`: `daf_drf.E053`).
     """
     django.setup(set_prefix=False)
     variant, issues = problems()

@@ -17,6 +17,9 @@ Guarantees:
   waits (its calls queue) until one is returned.
 - A worker goes back to the pool only after every call queued on it has finished, so a sync
   call that outlives a cancelled request still holds its thread until it returns.
+- With `reuse=False` a worker serves one lease and exits; the next lease gets a fresh thread
+  (Django's one thread per request), which runs nothing before its predecessor has exited:
+  at most `size` threads run requests' work at once.
 - `close()` stops the workers: the pool lends no thread to a new lease, the leases already
   given out keep their thread (or their place in line) until they are released, and each
   worker exits as soon as it has no lease left to serve.
@@ -95,8 +98,12 @@ class _Control:
 class _Worker:
     """One long-lived thread running the items queued on it, in order, until sent `None`."""
 
-    def __init__(self, pool: ThreadPool, index: int) -> None:
+    def __init__(
+        self, pool: ThreadPool, index: int, predecessor: threading.Thread | None = None
+    ) -> None:
         self.pool = pool
+        # `reuse=False`: the thread this one replaces, joined before anything runs here.
+        self.predecessor = predecessor
         self.queue: SimpleQueue[_Item | None] = SimpleQueue()
         self.thread = threading.Thread(target=self._run, name=f"daf_drf-asgi-{index}", daemon=True)
         # Sent its stop item: it no longer counts against the pool's size.
@@ -104,6 +111,9 @@ class _Worker:
 
     def _run(self) -> None:
         try:
+            if self.predecessor is not None:
+                self.predecessor.join()
+                self.predecessor = None
             while True:
                 item = self.queue.get()
                 if item is None:
@@ -132,10 +142,12 @@ class ThreadPool:
         pool.close()                        # at shutdown: the workers exit
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, reuse: bool = True) -> None:
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"ThreadPool size must be a positive int, not {size!r}.")
         self.size = size
+        # False: each lease gets a fresh thread, which exits when the lease ends.
+        self.reuse = reuse
         self._lock = threading.Lock()
         self._all_exited = threading.Condition(self._lock)
         self._idle: list[_Worker] = []
@@ -212,14 +224,33 @@ class ThreadPool:
     def _return(self, worker: _Worker) -> None:
         # Runs on the worker thread, after everything the previous lease queued.
         with self._lock:
-            if not self._waiting:
+            if not self.reuse:
+                # The thread exits once this step returns; a waiting lease gets a fresh one,
+                # which waits for this one to exit before it runs anything.
+                self._stop(worker)
+                if not self._waiting:
+                    return
+                lease = self._waiting.popleft()
+                self._spawned += 1
+                successor = _Worker(self, self._spawned, predecessor=worker.thread)
+                self._workers.add(successor)
+                self._serving += 1
+            elif not self._waiting:
                 if self._closed:
                     self._stop(worker)
                 else:
                     self._idle.append(worker)
                 return
-            lease = self._waiting.popleft()
-        lease._attach(worker)
+            else:
+                lease = self._waiting.popleft()
+                successor = worker
+        if successor is not worker:
+            try:
+                successor.thread.start()
+            except BaseException:
+                self._exited(successor)
+                raise
+        lease._attach(successor)
 
     def _stop(self, worker: _Worker) -> None:
         # Under the lock: the worker exits after what is queued on it.

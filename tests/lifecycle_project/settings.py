@@ -3,7 +3,8 @@ Settings of the connection-lifecycle server (tests/test_postgres_lifecycle.py), 
 
 Environment: `DAF_DRF_TEST_DB_NAME` (the PostgreSQL database, see tests/databases.py),
 `LIFECYCLE_CONN_MAX_AGE` (seconds), `LIFECYCLE_DB_POOL` (max size of Django's psycopg pool,
-0 for none), `LIFECYCLE_THREAD_POOL` (`ASGI_THREAD_POOL_SIZE` of daf_drf.asgi, 0 for none).
+0 for none), `LIFECYCLE_THREAD_POOL` (`ASGI_THREAD_POOL_SIZE` of daf_drf.asgi: unset or empty
+for the entry's default, `0` for the explicit opt-out, or a size).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [],
 }
 
-DAF_DRF = {"ASGI_THREAD_POOL_SIZE": int(os.environ.get("LIFECYCLE_THREAD_POOL", "0")) or None}
+DAF_DRF: dict[str, Any] = {}
+if os.environ.get("LIFECYCLE_THREAD_POOL"):
+    DAF_DRF["ASGI_THREAD_POOL_SIZE"] = int(os.environ["LIFECYCLE_THREAD_POOL"])
 
 LOGGING = {
     "version": 1,

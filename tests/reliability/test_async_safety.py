@@ -87,7 +87,12 @@ SWEEP_SETTINGS = override_settings(
 )
 
 # Cases run per ASGI application and family, for the summary at the end of the module.
-CASES_RUN: dict[str, dict[str, int]] = {"django": {}, "daf_drf": {}, "daf_drf pool": {}}
+CASES_RUN: dict[str, dict[str, int]] = {
+    "django": {},
+    "daf_drf": {},
+    "daf_drf pool": {},
+    "daf_drf opt-out": {},
+}
 
 
 class SweepEnvironment(SimpleTestCase):
@@ -283,6 +288,16 @@ class TestSweepThroughDafDrfsASGIEntryWithAThreadPool(TestSweepThroughDafDrfsASG
 
     entry = "daf_drf pool"
     thread_pool_size = 2
+
+
+class TestSweepThroughDafDrfsASGIEntryOptedOutOfItsPool(TestSweepThroughDafDrfsASGIEntry):
+    """
+    The same with `ASGI_THREAD_POOL_SIZE = 0`: a fresh thread per request, as Django does (what
+    the entry did by default before its pool became the default, issue 17).
+    """
+
+    entry = "daf_drf opt-out"
+    thread_pool_size = 0
 
 
 # --- negative controls: the detector and the judge catch what they must --------------------------
