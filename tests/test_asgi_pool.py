@@ -8,6 +8,7 @@ leased finish, refuses new leases, and is safe to call twice.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -190,3 +191,18 @@ def test_the_entrys_pool_threads_exit_after_close_and_new_requests_are_refused()
     assert pool.threads == 0
     with pytest.raises(RuntimeError, match="ThreadPool is closed"):
         _get(handler)
+
+
+@pytest.mark.usefixtures("pool_urls")
+def test_a_dropped_handler_stops_its_pool_threads() -> None:
+    handler = ASGIHandler(thread_pool_size=2)
+    pool = handler.pool
+    assert pool is not None
+    assert _get(handler)["status"] == 200
+    [pooled] = SEEN
+    assert pooled.is_alive()
+    del handler
+    gc.collect()
+    pooled.join(timeout=10)
+    assert not pooled.is_alive()
+    assert pool.closed

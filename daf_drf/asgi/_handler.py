@@ -14,6 +14,7 @@ known middleware run their hooks on the loop (`daf_drf.asgi._middleware`).
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -124,6 +125,9 @@ class ASGIHandler(django_asgi.ASGIHandler):
         self.pool: ThreadPool | None = (
             ThreadPool(size) if size else ThreadPool(DEFAULT_POOL_SIZE, reuse=False)
         )
+        # A handler that is dropped (a test's, a reloaded application) stops its idle
+        # threads; the pool holds no reference to the handler, so this can run.
+        weakref.finalize(self, self.pool.close, 0)
         self.path_counts: Counter[str] = Counter()
 
     def load_middleware(self, is_async: bool = False) -> None:
