@@ -1,5 +1,6 @@
 """
-Rebuild the `[Unreleased]` section of CHANGELOG.md from the notes in `.tmp/changelog/*.md`.
+Fold the changelog fragments in `CHANGELOG.d/*.md` into the `[Unreleased]` section of
+CHANGELOG.md (CONTRIBUTING.md, "Changelog").
 
 Each note file holds bullets under Keep a Changelog headings, at any heading level:
 
@@ -9,10 +10,10 @@ Each note file holds bullets under Keep a Changelog headings, at any heading lev
     ### Fixed
     - ...
 
-The script groups every bullet under its heading (Added, Changed, Deprecated, Removed, Fixed,
-Security, in that order), drops exact duplicates, and replaces the body of `## [Unreleased]`
-with the result. The rest of CHANGELOG.md (its preamble and released sections) is kept. The
-note files are left in place, so the merge can be run again when new ones appear.
+The script keeps every bullet already in `## [Unreleased]`, adds each fragment's bullets under
+its heading (Added, Changed, Deprecated, Removed, Fixed, Security, in that order), and drops
+exact duplicates, so running it twice changes nothing. The rest of CHANGELOG.md (its preamble
+and released sections) is kept. Delete the fragments once they are folded and committed.
 
     python scripts/merge_changelog.py [--check]
 
@@ -26,7 +27,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTES = ROOT / ".tmp" / "changelog"
+NOTES = ROOT / "CHANGELOG.d"
 CHANGELOG = ROOT / "CHANGELOG.md"
 KINDS = ["Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"]
 HEADING = re.compile(r"^#{1,6}\s+(\w+)\s*:?\s*$|^(\w+):\s*$")
@@ -68,10 +69,12 @@ def parse(text: str, source: str) -> dict[str, list[str]]:
     return found
 
 
-def merged_section() -> str:
+def merged_section(current: str) -> str:
     merged: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    for path in sorted(NOTES.glob("*.md")):
-        for kind, bullets in parse(path.read_text(), path.name).items():
+    sources = [("CHANGELOG.md", current)]
+    sources += [(path.name, path.read_text()) for path in sorted(NOTES.glob("*.md"))]
+    for name, text in sources:
+        for kind, bullets in parse(text, name).items():
             for entry in bullets:
                 if entry not in merged[kind]:
                     merged[kind].append(entry)
@@ -90,7 +93,7 @@ def main(argv: list[str]) -> int:
         return 1
     rest = NEXT_RELEASE.search(text, head.end())
     tail = text[rest.start():] if rest else ""
-    section = merged_section()
+    section = merged_section(text[head.end() : rest.start() if rest else len(text)])
     new = text[: head.end()] + "\n\n" + section + ("\n" + tail if tail else "")
     if "--check" in argv:
         print(section)
