@@ -464,6 +464,7 @@ def test_public_names_are_pinned() -> None:
         "ReadOnlyModelViewSet",
         "ViewSet",
         "ViewSetMixin",
+        "check_async_actions",
     ]
     for module in (generics, mixins, viewsets):
         assert all(hasattr(module, name) for name in module.__all__)

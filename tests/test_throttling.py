@@ -860,6 +860,7 @@ def test_public_names_are_pinned() -> None:
         "ScopedRateThrottle",
         "SimpleRateThrottle",
         "UserRateThrottle",
+        "aallow_together",
         "parse_rate",
         "rate_problem",
     ]
