@@ -19,7 +19,7 @@ from django.test.client import AsyncClientHandler
 from rest_framework.test import force_authenticate
 
 from daf_drf._test_factory import AsyncAPIRequestFactory
-from daf_drf.hooks import _loop_running_here
+from daf_drf.hooks import on_event_loop
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedASGIResponse as TestResponse
@@ -94,7 +94,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, DjangoAsyncClient):
         self.handler._force_token = None
         if settings.SESSION_COOKIE_NAME not in self.cookies:
             return
-        if _loop_running_here():
+        if on_event_loop():
             self.cookies = SimpleCookie()
         else:
             super().logout()

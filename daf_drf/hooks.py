@@ -250,9 +250,6 @@ def on_event_loop() -> bool:
     return asyncio._get_running_loop() is not None
 
 
-_loop_running_here = on_event_loop  # the former private name, still imported by some modules
-
-
 # --- which implementation of a hook runs ---------------------------------------------------
 
 

@@ -42,7 +42,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from daf_drf.hooks import is_async_hook, on_event_loop, overrides, project_override, resolve_sync
-from daf_drf.serializers import _native, data_in_thread, resolve_awaitables
+from daf_drf.serializers import data_in_thread, native_async_method, resolve_awaitables
 from daf_drf.transaction import request_atomic
 
 __all__ = [
@@ -111,7 +111,7 @@ def _save(view: object, name: str, default: Callable[..., object], serializer: A
     hook = getattr(view, name)
     if _raw(hook) is not default:
         resolve_sync(hook(serializer), what=f"{type(view).__qualname__}.{name}")
-    elif _native(serializer, "asave") is not None:
+    elif native_async_method(serializer, "asave") is not None:
         return False  # the serializer saves natively async (adrf): the loop awaits it
     else:
         serializer.save()
@@ -120,7 +120,7 @@ def _save(view: object, name: str, default: Callable[..., object], serializer: A
 
 async def _asave(serializer: Any) -> None:
     """daf_drf's default save on the loop: the serializer's native `asave`, else one hop."""
-    native = _native(serializer, "asave")
+    native = native_async_method(serializer, "asave")
     if native is not None:
         await native()
     else:

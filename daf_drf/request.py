@@ -25,7 +25,7 @@ from rest_framework import request as drf_request
 from rest_framework.parsers import BaseParser, FormParser, JSONParser
 
 from daf_drf.exceptions import ParseError, PayloadTooLarge, UserNotLoaded
-from daf_drf.hooks import _loop_running_here, call_hook, resolve_sync
+from daf_drf.hooks import call_hook, on_event_loop, resolve_sync
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, _User
@@ -85,7 +85,7 @@ class Request(drf_request.Request):
             return user
         except KeyError:
             pass
-        if _loop_running_here():
+        if on_event_loop():
             raise UserNotLoaded("user")
         with drf_request.wrap_attributeerrors():
             self._authenticate()
@@ -103,7 +103,7 @@ class Request(drf_request.Request):
             return self.__dict__["_auth"]
         except KeyError:
             pass
-        if _loop_running_here():
+        if on_event_loop():
             raise UserNotLoaded("auth")
         with drf_request.wrap_attributeerrors():
             self._authenticate()
@@ -117,7 +117,7 @@ class Request(drf_request.Request):
     @property
     def successful_authenticator(self) -> BaseAuthentication | ForcedAuthentication | None:
         if "_authenticator" not in self.__dict__:
-            if _loop_running_here():
+            if on_event_loop():
                 raise UserNotLoaded("user")
             with drf_request.wrap_attributeerrors():
                 self._authenticate()

@@ -38,7 +38,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
-from daf_drf.hooks import _loop_running_here
+from daf_drf.hooks import on_event_loop
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -51,6 +51,7 @@ __all__ = [
     "data_in_thread",
     "find_awaitables",
     "may_hold_awaitables",
+    "native_async_method",
     "resolve_awaitables",
     "resolve_data_sync",
 ]
@@ -133,7 +134,7 @@ async def resolve_awaitables(slots: list[Slot]) -> None:
         container[key] = holder[0]
 
 
-def _native(serializer: object, name: str) -> Callable[..., Awaitable[Any]] | None:
+def native_async_method(serializer: object, name: str) -> Callable[..., Awaitable[Any]] | None:
     """The serializer's own async `name` (adrf style), if it has one that isn't ours."""
     method = getattr(type(serializer), name, None)
     if method is None or not inspect.iscoroutinefunction(method):
@@ -236,7 +237,7 @@ def resolve_data_sync(serializer: S) -> S:
 
     if (
         isinstance(serializer, ListSerializer)
-        or _loop_running_here()
+        or on_event_loop()
         or getattr(serializer, "instance", None) is None
         or hasattr(serializer, "initial_data")
         or hasattr(serializer, "_data")
@@ -254,7 +255,7 @@ async def ais_valid(serializer: Any, *, raise_exception: bool = False) -> bool:
     Run `serializer.is_valid()` in one thread hop (validators and related-field lookups may
     query the database). Raises DRF's `ValidationError` if `raise_exception` is set.
     """
-    native = _native(serializer, "ais_valid")
+    native = native_async_method(serializer, "ais_valid")
     if native is not None:
         return bool(await native(raise_exception=raise_exception))
     return bool(await sync_to_async(serializer.is_valid)(raise_exception=raise_exception))
@@ -265,7 +266,7 @@ async def asave(serializer: Any, **kwargs: object) -> Any:
     Save a validated serializer: its own `async def asave` if it has one (adrf's
     serializers), else `serializer.save(**kwargs)` in one thread hop. Returns the instance.
     """
-    native = _native(serializer, "asave")
+    native = native_async_method(serializer, "asave")
     if native is not None:
         return await native(**kwargs)
     return await sync_to_async(serializer.save)(**kwargs)

@@ -232,6 +232,7 @@ PUBLIC_API: dict[str, set[str]] = {
         "data_in_thread",
         "find_awaitables",
         "may_hold_awaitables",
+        "native_async_method",
         "resolve_awaitables",
         "resolve_data_sync",
     },

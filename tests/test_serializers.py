@@ -279,6 +279,7 @@ def test_public_names_are_pinned() -> None:
         "data_in_thread",
         "find_awaitables",
         "may_hold_awaitables",
+        "native_async_method",
         "resolve_awaitables",
         "resolve_data_sync",
     ]
