@@ -48,6 +48,7 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
 from rest_framework import generics as drf_generics
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -216,6 +217,24 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
         await self.acheck_object_permissions(self.request, obj)  # type: ignore[arg-type]
         return obj
 
+    def lookup_joins_next_hop(self, hooks: tuple[str, ...]) -> bool:
+        """
+        Whether `get_object()` can run in the same thread hop as the work after it that calls
+        `hooks` (the serializer's, a write's): the lookup is daf_drf's own with sync
+        `get_queryset`/`filter_queryset`, and no permission of the view can deny an object.
+        That holds when each permission's `has_object_permission` is DRF's
+        `BasePermission.has_object_permission` (it answers True and reads nothing) and none
+        has an async `ahas_object_permission`; composites (`&`, `|`, `~`) and any override
+        keep the lookup, the object check and the serializer in DRF's order, two hops.
+        `get_permissions()` is called once here, as DRF's `check_object_permissions` would.
+        """
+        with project_override(self, "get_object") as override:
+            if override is not None:
+                return False
+        if not self.runs_in_one_hop((*LOOKUP_HOOKS, *hooks)):
+            return False
+        return all(_allows_every_object(permission) for permission in self.get_permissions())
+
     def get_lookup_kwargs(self) -> dict[str, Any]:
         """The ORM lookup for `get_object`, from `lookup_field` and the URL kwargs."""
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
@@ -267,6 +286,14 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
         queryset = self.filter_queryset(self.get_queryset())
         found: _MT = get_object_or_404(queryset, **self.get_lookup_kwargs())
         return found
+
+
+def _allows_every_object(permission: object) -> bool:
+    """Whether `permission`'s object check is DRF's default, which allows every object."""
+    if getattr(permission, "ahas_object_permission", None) is not None:
+        return False
+    method = getattr(type(permission), "has_object_permission", None)
+    return method is BasePermission.has_object_permission
 
 
 # Concrete views: DRF's handlers, async, composed from daf_drf's mixins.

@@ -240,12 +240,21 @@ class RetrieveModelMixin(drf_mixins.RetrieveModelMixin):
 
     async def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
-        instance = await view.aget_object()
-        serializer = await view.aget_serializer(instance)
-        slots = await sync_to_async(data_in_thread)(serializer)
+        if view.lookup_joins_next_hop(SERIALIZER_HOOKS):
+            # Lookup, serializer and `.data` in one hop: no object permission can deny.
+            serializer, slots = await sync_to_async(self._retrieve_in_thread)()
+        else:
+            instance = await view.aget_object()
+            serializer = await view.aget_serializer(instance)
+            slots = await sync_to_async(data_in_thread)(serializer)
         if slots:
             await resolve_awaitables(slots)
         return Response(serializer.data)
+
+    def _retrieve_in_thread(self) -> tuple[Any, Any]:
+        view: Any = self
+        serializer = view.get_serializer(view._lookup_in_thread())
+        return serializer, data_in_thread(serializer)
 
 
 class UpdateModelMixin(drf_mixins.UpdateModelMixin):
@@ -254,18 +263,23 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
     async def update(self, request: Request, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
         view: Any = self
         partial = kwargs.pop("partial", False)
-        instance = await view.aget_object()
         if view.runs_in_one_hop(SERIALIZER_HOOKS) and _saves_in_thread(
             self, "perform_update", UpdateModelMixin.perform_update
         ):
-            serializer, slots = await sync_to_async(self._update_in_thread)(
-                request, instance, partial
+            # The lookup joins the write's hop (inside ATOMIC_REQUESTS' transaction, as in
+            # DRF) when no object permission can deny; else it is a hop of its own first.
+            found = None
+            if not view.lookup_joins_next_hop(SERIALIZER_HOOKS):
+                found = await view.aget_object()
+            instance, serializer, slots = await sync_to_async(self._update_in_thread)(
+                request, found, partial
             )
             if slots is None:
                 await _asave(serializer)
                 _forget_prefetch(instance)
                 slots = await sync_to_async(data_in_thread)(serializer)
         else:
+            instance = await view.aget_object()
             serializer = await view.aget_serializer(instance, data=request.data, partial=partial)
             await sync_to_async(serializer.is_valid)(raise_exception=True)
             await self.aperform_update(serializer)
@@ -290,15 +304,19 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
         kwargs["partial"] = True
         return await self.update(request, *args, **kwargs)
 
-    def _update_in_thread(self, request: Any, instance: Any, partial: object) -> tuple[Any, Any]:
+    def _update_in_thread(
+        self, request: Any, instance: Any, partial: object
+    ) -> tuple[Any, Any, Any]:
         view: Any = self
         with request_atomic():
+            if instance is None:
+                instance = view._lookup_in_thread()
             serializer = view.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             if not _save(self, "perform_update", UpdateModelMixin.perform_update, serializer):
-                return serializer, None
+                return instance, serializer, None
             _forget_prefetch(instance)
-            return serializer, data_in_thread(serializer)
+            return instance, serializer, data_in_thread(serializer)
 
 
 class DestroyModelMixin(drf_mixins.DestroyModelMixin):

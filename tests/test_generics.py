@@ -129,6 +129,42 @@ class BookDetail(generics.RetrieveUpdateDestroyAPIView):
     permission_classes = [DeniedForOddIds]
 
 
+serialized: list[int] = []
+
+
+class RecordingBookSerializer(BookSerializer):
+    """Records which books it serialized: a denied object must never reach it."""
+
+    def to_representation(self, instance: Any) -> Any:
+        serialized.append(instance.pk)
+        return super().to_representation(instance)
+
+
+class SyncDeniedForOddIds(permissions.BasePermission):
+    message = "Odd books are private (sync)."
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        return obj.pk % 2 == 0
+
+
+class PlainDetail(generics.RetrieveUpdateAPIView):
+    """Only permissions whose object check is DRF's default: the lookup joins the next hop."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+    queryset = Book.objects.all()
+    serializer_class = RecordingBookSerializer
+
+
+class SyncGuardedDetail(PlainDetail):
+    permission_classes = [permissions.AllowAny, SyncDeniedForOddIds]
+
+
+class CompositeGuardedDetail(PlainDetail):
+    # `|` asks each operand's has_permission too (DRF #6402): never fused.
+    permission_classes = [permissions.AllowAny | SyncDeniedForOddIds]
+
+
 class BookByIsbn(generics.RetrieveAPIView):
     queryset = Book.objects.all()
     serializer_class = BookSerializer
@@ -216,6 +252,8 @@ urlpatterns = [
     path("async-hooks/", AsyncHooksList.as_view()),
     path("books/<str:pk>/", BookDetail.as_view()),
     path("isbn/<str:isbn>/", BookByIsbn.as_view()),
+    path("plain/<int:pk>/", PlainDetail.as_view()),
+    path("sync-guarded/<int:pk>/", SyncGuardedDetail.as_view()),
     path("misrouted/<int:id>/", MisroutedDetail.as_view()),
     path("async-backend/", AsyncBackendList.as_view()),
     path("all-async/<int:pk>/", AllAsyncDetail.as_view()),
@@ -400,6 +438,58 @@ class ObjectTests(TestCase):
             response = await BookDetail.as_view()(factory.get("/books/2/"), pk="2")
         assert response.status_code == 200
         assert hops == ["GenericAPIView._lookup_in_thread", "data_in_thread"]
+
+    async def test_lookup_serializer_and_data_are_one_hop_when_no_object_check_can_deny(
+        self,
+    ) -> None:
+        factory = AsyncAPIRequestFactory()
+        with count_hops() as hops:
+            response = await PlainDetail.as_view()(factory.get("/plain/2/"), pk=2)
+        assert response.status_code == 200
+        assert response.data["title"] == "Book 1"
+        assert hops == ["RetrieveModelMixin._retrieve_in_thread"]
+
+    async def test_fused_lookup_of_a_missing_object_is_drfs_404(self) -> None:
+        response = await self.client.get("/plain/999/")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No Book matches the given query."}
+
+    async def test_fused_update_is_one_hop_and_writes(self) -> None:
+        factory = AsyncAPIRequestFactory()
+        request = factory.patch("/plain/2/", {"title": "renamed"}, format="json")
+        with count_hops() as hops:
+            response = await PlainDetail.as_view()(request, pk=2)
+        assert response.status_code == 200
+        assert response.data["title"] == "renamed"
+        assert hops == ["UpdateModelMixin._update_in_thread"]
+        assert await Book.objects.filter(pk=2, title="renamed").aexists()
+
+    async def test_a_sync_object_check_keeps_drfs_order_and_denies_before_serializing(
+        self,
+    ) -> None:
+        factory = AsyncAPIRequestFactory()
+        serialized.clear()
+        with count_hops() as hops:
+            denied = await SyncGuardedDetail.as_view()(factory.get("/sync-guarded/1/"), pk=1)
+        assert denied.status_code == 403
+        assert denied.data == {"detail": "Odd books are private (sync)."}
+        assert serialized == []  # the denied object never reached the serializer
+        assert hops[0] == "GenericAPIView._lookup_in_thread"
+        allowed = await self.client.get("/sync-guarded/2/")
+        assert allowed.status_code == 200
+        assert serialized == [2]
+
+    async def test_a_sync_object_check_denies_an_update_before_any_write(self) -> None:
+        response = await self.client.patch("/sync-guarded/3/", {"title": "x"}, format="json")
+        assert response.status_code == 403
+        assert await Book.objects.filter(pk=3, title="Book 2").aexists()
+
+    async def test_a_composite_permission_is_never_fused(self) -> None:
+        factory = AsyncAPIRequestFactory()
+        with count_hops() as hops:
+            response = await CompositeGuardedDetail.as_view()(factory.get("/"), pk=2)
+        assert response.status_code == 200
+        assert hops[0] == "GenericAPIView._lookup_in_thread"
 
     async def test_sync_get_object_override_is_called_in_a_thread(self) -> None:
         response = await self.client.get("/isbn/3/")

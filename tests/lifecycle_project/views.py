@@ -8,6 +8,7 @@ answers `X-Clean: 0`.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -90,10 +91,19 @@ class Boom(APIView):
         return Response({"unreachable": True})
 
 
+# Which of the 20 seeded books the next slow request locks. Requests lock different rows, so
+# that they wait on their own queries and not on each other: one shared row would queue every
+# slow request behind the last (50 ms each, one at a time), which is what made this test's
+# run time, not the server's work.
+_next_book = itertools.count()
+
+
 def lock_and_wait() -> bool:
     ok = outside_a_transaction()
+    isbn = f"{next(_next_book) % 20:013d}"
     with transaction.atomic():
-        Book.objects.select_for_update().order_by("id").first()
+        locked = Book.objects.select_for_update().filter(isbn=isbn).first()
+        assert locked is not None, f"no seeded book with isbn {isbn}"
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(0.05)")
     return ok
