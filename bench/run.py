@@ -420,6 +420,7 @@ def versions() -> dict[str, str]:
         "uvicorn",
         "gunicorn",
         "granian",
+        "django-bolt",
         "asgiref",
         "redis",
         "uvloop",

@@ -47,11 +47,15 @@ GUNICORN += ["--threads", "8", "-w", "1", "--log-level", "warning"]
 GRANIAN = [PY, "-m", "granian", "--interface", "asgi", "--workers", "1", "--loop", "uvloop"]
 GRANIAN += ["--log-level", "warning", "bench.realistic.asgi:application"]
 ASGI = [*UVICORN, "bench.realistic.asgi:application"]
+# django-bolt's own server (settings.BOLT_API); one process, one worker, as every other peer.
+BOLT = [PY, "-m", "django", "runbolt", "--host", "127.0.0.1", "--processes", "1"]
+BOLT += ["--workers", "1", "--no-admin"]
 
 # peer: (command without port, URL prefix, environment)
 INCUMBENT = {"BENCH_STACK": "drf", "BENCH_DB_MODE": "pool"}
 MIGRATED = {"BENCH_STACK": "daf", "BENCH_DB_MODE": "pool"}
 ENTRY = {"BENCH_STACK": "daf", "BENCH_DB_MODE": "persistent", "BENCH_ENTRY": "daf"}
+BOLT_ENV = {"BENCH_STACK": "drf", "BENCH_DB_MODE": "persistent", "BENCH_BOLT": "1"}
 PEERS: dict[str, tuple[list[str], str, dict[str, str]]] = {
     "drf-gunicorn": (GUNICORN, "drf", {"BENCH_STACK": "drf", "BENCH_DB_MODE": "persistent"}),
     "drf-uvicorn": (ASGI, "drf", INCUMBENT),
@@ -66,6 +70,8 @@ PEERS: dict[str, tuple[list[str], str, dict[str, str]]] = {
     # behaviour): how much of the entry's figures the cache accounts for.
     "daf+entry-nocache": (ASGI, "daf", {**ENTRY, "BENCH_TOKEN_CACHE": "0"}),
     "drf+entry-nocache": (ASGI, "drf", {**ENTRY, "BENCH_TOKEN_CACHE": "0"}),
+    # The upper anchor: no Django middleware, no throttles, DRF's token (views_bolt.py).
+    "bolt": (BOLT, "bolt", BOLT_ENV),
 }
 ALL = list(PEERS)
 AUTH = {"Authorization": f"Token {TOKEN}"}

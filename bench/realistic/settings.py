@@ -79,3 +79,8 @@ if STACK == "daf":
     }
 
 UPSTREAM_URL = os.environ.get("BENCH_UPSTREAM_URL", "http://127.0.0.1:9999")
+
+if os.environ.get("BENCH_BOLT"):
+    # The django-bolt peer: its app (the `runbolt` command) and its API (views_bolt.py).
+    INSTALLED_APPS = [*INSTALLED_APPS, "django_bolt"]  # noqa: F821  (from startproject_settings)
+    BOLT_API = ["bench.realistic.views_bolt:api"]
