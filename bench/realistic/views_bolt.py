@@ -5,8 +5,8 @@ handlers and Django's async ORM in Python), on the cases it can express.
 It runs none of Django's middleware (django-bolt has its own, none configured here) and no
 throttle, so it does less work per request than every other peer; the token is DRF's, looked
 up per request with the async ORM as the ninja peer does. Routes are written without their
-trailing slash: the server trims it from the request path before routing. Served by `manage.py runbolt` (`BOLT_API` in
-settings.py), not by an ASGI server.
+trailing slash: the server trims it from the request path before routing. Served by
+`manage.py runbolt` (`BOLT_API` in settings.py), not by an ASGI server.
 """
 
 from __future__ import annotations
