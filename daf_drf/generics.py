@@ -214,7 +214,7 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
         else:
             queryset = await self.afilter_queryset(await self.aget_queryset())
             obj = await aget_object_or_404(queryset, **self.get_lookup_kwargs())
-        await self.acheck_object_permissions(self.request, obj)  # type: ignore[arg-type]
+        await self._arun_object_checks(self.request, obj)  # type: ignore[arg-type]
         return obj
 
     def lookup_joins_next_hop(self, hooks: tuple[str, ...]) -> bool:
@@ -224,13 +224,15 @@ class GenericAPIView(drf_generics.GenericAPIView[_MT], APIView):
         `get_queryset`/`filter_queryset`, and no permission of the view can deny an object.
         That holds when each permission's `has_object_permission` is DRF's
         `BasePermission.has_object_permission` (it answers True and reads nothing) and none
-        has an async `ahas_object_permission`; composites (`&`, `|`, `~`) and any override
-        keep the lookup, the object check and the serializer in DRF's order, two hops.
+        has an async `ahas_object_permission`; composites (`&`, `|`, `~`) and a project's
+        `get_object`, `check_object_permissions` or `acheck_object_permissions` keep the
+        lookup, the object check and the serializer in DRF's order, two hops.
         `get_permissions()` is called once here, as DRF's `check_object_permissions` would.
         """
-        with project_override(self, "get_object") as override:
-            if override is not None:
-                return False
+        for name in ("get_object", "acheck_object_permissions", "check_object_permissions"):
+            with project_override(self, name) as override:
+                if override is not None:
+                    return False  # the project's own object check runs, in DRF's order
         if not self.runs_in_one_hop((*LOOKUP_HOOKS, *hooks)):
             return False
         return all(_allows_every_object(permission) for permission in self.get_permissions())

@@ -119,7 +119,8 @@ class APIView(SyncCallSites):
     `sync_to_async` hop each; pure ones run inline (see `daf_drf.hooks`). The sync methods of
     DRF's `APIView` keep working for DRF's own sync call sites (OPTIONS metadata, the
     browsable API, schema generation), and a subclass's sync override of `initial`,
-    `check_permissions`, `check_throttles` or `handle_exception` is honoured in one hop.
+    `check_permissions`, `check_object_permissions`, `check_throttles` or `handle_exception`
+    is honoured in one hop.
 
     Guarantees: every answer (status, body, `Allow`, `Vary`, `WWW-Authenticate`,
     `Retry-After`) is what DRF's `APIView` answers, except the two documented hostile-body
@@ -276,6 +277,14 @@ class APIView(SyncCallSites):
                     message=getattr(permission, "message", None),
                     code=getattr(permission, "code", None),
                 )
+
+    async def _arun_object_checks(self, request: Request, obj: object) -> None:
+        # A sync `check_object_permissions` written for DRF (calling `super()` or not) is
+        # honoured in one thread hop, as `check_permissions` is; never skipped.
+        if _sync_override(self, "check_object_permissions", "acheck_object_permissions"):
+            await call_hook(self, self.check_object_permissions, request, obj)
+        else:
+            await self.acheck_object_permissions(request, obj)
 
     async def apermission_denied(
         self, request: Request, message: str | None = None, code: str | None = None

@@ -13,8 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import TestCase, override_settings
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, permissions, serializers
 from rest_framework import generics as drf_generics
-from rest_framework import permissions, serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.response import Response
@@ -158,6 +158,24 @@ class PlainDetail(generics.RetrieveUpdateAPIView):
 
 class SyncGuardedDetail(PlainDetail):
     permission_classes = [permissions.AllowAny, SyncDeniedForOddIds]
+
+
+class AsyncObjectCheckOverride(PlainDetail):
+    """A project's own `acheck_object_permissions`: never skipped by the one-hop lookup."""
+
+    async def acheck_object_permissions(self, request: Any, obj: Any) -> None:
+        if obj.pk % 2:
+            raise exceptions.PermissionDenied("odd (async override)")
+        await super().acheck_object_permissions(request, obj)
+
+
+class SyncObjectCheckOverride(PlainDetail):
+    """A project's own sync `check_object_permissions`, as DRF projects write it."""
+
+    def check_object_permissions(self, request: Any, obj: Any) -> None:
+        if obj.pk % 2:
+            raise exceptions.PermissionDenied("odd (sync override)")
+        super().check_object_permissions(request, obj)
 
 
 class CompositeGuardedDetail(PlainDetail):
@@ -483,6 +501,22 @@ class ObjectTests(TestCase):
         response = await self.client.patch("/sync-guarded/3/", {"title": "x"}, format="json")
         assert response.status_code == 403
         assert await Book.objects.filter(pk=3, title="Book 2").aexists()
+
+    async def test_an_overridden_object_check_is_never_skipped(self) -> None:
+        factory = AsyncAPIRequestFactory()
+        for view, message in (
+            (AsyncObjectCheckOverride, "odd (async override)"),
+            (SyncObjectCheckOverride, "odd (sync override)"),
+        ):
+            serialized.clear()
+            denied = await view.as_view()(factory.get("/"), pk=1)
+            assert (denied.status_code, denied.data) == (403, {"detail": message}), view
+            assert serialized == [], view
+            patched = await view.as_view()(factory.patch("/", {"title": "x"}, format="json"), pk=1)
+            assert patched.status_code == 403, view
+            allowed = await view.as_view()(factory.get("/"), pk=2)
+            assert allowed.status_code == 200, view
+        assert await Book.objects.filter(pk=1, title="Book 0").aexists()
 
     async def test_a_composite_permission_is_never_fused(self) -> None:
         factory = AsyncAPIRequestFactory()
