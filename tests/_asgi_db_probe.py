@@ -9,7 +9,7 @@ loop in the main thread, and prints one JSON line: which thread opened the conne
 threads closed it (each wrapper's `close` is wrapped to record that, then calls Django's), and
 whether it was still open after the request.
 
-    python tests/_asgi_db_probe.py one_request|two_requests
+    python tests/_asgi_db_probe.py one_request|two_requests|end_of_request
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 import django
@@ -50,7 +51,13 @@ from django.db.backends.signals import connection_created  # noqa: E402
 from django.http import JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 
-STATE: dict[str, Any] = {"opened_on": [], "closed_on": [], "created": 0, "wrappers": []}
+STATE: dict[str, Any] = {
+    "opened_on": [],
+    "closed_on": [],
+    "created": 0,
+    "wrappers": [],
+    "events": [],
+}
 
 
 def _on_created(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -63,6 +70,7 @@ def _on_created(sender: Any, connection: Any, **kwargs: Any) -> None:
         def close() -> None:
             if connection.connection is not None:
                 STATE["closed_on"].append(threading.current_thread().name)
+                STATE["events"].append("closed")
             original()
 
         connection.close = close
@@ -81,10 +89,54 @@ async def query(request: Any) -> JsonResponse:
     return JsonResponse(await sync_to_async(_query)())
 
 
-urlpatterns = [path("query", query)]
+def _finish_work() -> dict[str, Any]:
+    # A request's sync work that leaves its thread's connection in the state `during` names;
+    # `close_old_connections` at request end then has something to do, or nothing.
+    conn = connections["default"]
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    conn.health_check_done = True  # as after a health check (CONN_HEALTH_CHECKS)
+    during = OPTIONS.get("during", "none")
+    if during == "expire":
+        conn.close_at = 0  # outlived CONN_MAX_AGE while the request ran
+    elif during == "errors":
+        conn.errors_occurred = True  # a database error since the last commit
+    elif during == "autocommit":
+        conn.set_autocommit(False)  # left off by the view
+    elif during == "own-check" and "close_if_unusable_or_obsolete" not in vars(conn):
+        # A backend's (or a library's) own end-of-request check: it must run, on this thread.
+        djangos = conn.close_if_unusable_or_obsolete
+
+        def own_check() -> None:
+            STATE["events"].append(f"own check on {threading.current_thread().name}")
+            djangos()
+
+        conn.close_if_unusable_or_obsolete = own_check
+    return {"thread": threading.current_thread().name, "created": STATE["created"]}
 
 
-async def serve(app: Any) -> tuple[int, dict[str, Any]]:
+def _background() -> None:
+    time.sleep(0.3)
+    # It leaves the connection obsolete: the end-of-request check, queued behind it on the
+    # request's thread, must see that and close it.
+    connections["default"].close_at = 0
+    STATE["events"].append("background done")
+
+
+async def finish(request: Any) -> JsonResponse:
+    body = await sync_to_async(_finish_work)()
+    if OPTIONS.get("during") == "background":
+        # Sync work the view starts and does not await: it runs on the request's thread, and
+        # Django's end-of-request check queues behind it.
+        STATE["background"] = asyncio.ensure_future(sync_to_async(_background)())
+        await asyncio.sleep(0)  # it starts (and queues on the thread) before the view returns
+    return JsonResponse(body)
+
+
+urlpatterns = [path("query", query), path("finish", finish)]
+
+
+async def serve(app: Any, url: str = "/query") -> tuple[int, dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     done = asyncio.Event()
     sent_body = False
@@ -102,7 +154,7 @@ async def serve(app: Any) -> tuple[int, dict[str, Any]]:
         if message["type"] == "http.response.body" and not message.get("more_body"):
             done.set()
 
-    scope = {"type": "http", "method": "GET", "path": "/query", "headers": []}
+    scope = {"type": "http", "method": "GET", "path": url, "headers": []}
     await app(scope, receive, send)
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     return messages[0]["status"], json.loads(body)
@@ -144,6 +196,30 @@ async def two_requests() -> dict[str, Any]:
     }
 
 
+async def end_of_request() -> dict[str, Any]:
+    app = make_app(OPTIONS["handler"])
+    status, body = await serve(app, "/finish")
+    background = STATE.get("background")
+    if background is not None:
+        await background
+    wrapper = STATE["wrappers"][0]
+    return {
+        "status": status,
+        "opened_on": body["thread"],
+        "closed_on": STATE["closed_on"],
+        "closed_after_request": wrapper.connection is None,
+        "errors_occurred": wrapper.errors_occurred,
+        "health_check_done": wrapper.health_check_done,
+        "autocommit": wrapper.autocommit if wrapper.connection is not None else None,
+        "events": STATE["events"],
+        "paths": dict(getattr(app, "path_counts", {})),
+    }
+
+
 if __name__ == "__main__":
-    scenario = {"one_request": one_request, "two_requests": two_requests}[sys.argv[1]]
+    scenario = {
+        "one_request": one_request,
+        "two_requests": two_requests,
+        "end_of_request": end_of_request,
+    }[sys.argv[1]]
     print(json.dumps(asyncio.run(scenario())))

@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -257,30 +258,42 @@ def test_response_is_identical_to_the_stock_handlers(url: str) -> None:
 
 def test_debug_log_names_the_path_each_request_took(caplog: pytest.LogCaptureFixture) -> None:
     handler = ASGIHandler()
+
+    def third_party(**kwargs: Any) -> None:
+        pass
+
     with caplog.at_level("DEBUG", logger="daf_drf.asgi"):
         serve(lambda: handler, "/plain")
         serve(lambda: handler, "/uses-sync")
+        signals.request_finished.connect(third_party)
+        try:
+            serve(lambda: handler, "/plain")
+        finally:
+            signals.request_finished.disconnect(third_party)
     messages = [r.getMessage() for r in caplog.records if r.name == "daf_drf.asgi"]
     assert messages == [
         "GET /plain took the inline path (request_started: inline, request_finished: inline)",
-        "GET /uses-sync took the stock path (request_started: inline, request_finished: stock)",
+        # Its sync work left no connection for the end-of-request check to close.
+        "GET /uses-sync took the inline path (request_started: inline, request_finished: inline)",
+        "GET /plain took the stock path (request_started: inline, request_finished: stock)",
     ]
 
 
 # --- falling back to Django's stock hops -----------------------------------------------------
 
 
-def test_sync_work_in_the_request_closes_the_response_on_its_thread(
+def test_sync_work_in_the_request_runs_on_one_thread_and_ends_on_the_loop(
     thread_starts: list[str],
 ) -> None:
     handler = ASGIHandler()
     response = serve(lambda: handler, "/uses-sync")
     threads = json.loads(response["body"])["threads"]
-    # One thread for the request's sync work, the same for every call; no join thread is
-    # needed on the loop except asgiref's own for the per-request executor.
+    # One thread for the request's sync work, the same for every call.
     assert threads[0] == threads[1]
     assert threads[0] != "test-loop"
-    assert handler.path_counts == {"stock": 1}
+    # That thread holds no connection the end-of-request check could close: no hop for it
+    # (test_end_of_request_connection_check_matches_the_stock_handler covers the rest).
+    assert handler.path_counts == {"inline": 1}
 
 
 def test_third_party_receiver_forces_the_stock_path_and_still_runs(
@@ -329,7 +342,8 @@ def test_sync_middleware_runs_in_the_requests_thread(settings: Any) -> None:
     response = serve(lambda: handler, "/plain")
     headers = dict(response["headers"])
     assert headers[b"X-Sync-Middleware"] not in (b"test-loop", b"")
-    assert handler.path_counts == {"stock": 1}
+    # Its thread holds no connection to check at the end: the request ends on the loop.
+    assert handler.path_counts == {"inline": 1}
 
 
 def test_async_middleware_keeps_the_inline_path(settings: Any) -> None:
@@ -522,6 +536,84 @@ def test_pool_without_reuse_gives_each_lease_a_fresh_thread_and_at_most_size_at_
     thread.join(10)
     assert not thread.is_alive()
     assert pool.threads == 0
+
+
+def test_lease_is_idle_only_when_every_call_submitted_to_it_has_finished() -> None:
+    pool = ThreadPool(1)
+    lease = pool.lease()
+    assert not lease.idle  # no thread yet
+    gate = threading.Event()
+    running = lease.submit(gate.wait, 10)
+    queued = lease.submit(lambda: "second")
+    assert not lease.idle
+    gate.set()
+    running.result(timeout=10)
+    assert queued.result(timeout=10) == "second"
+    # Counted as finished before its future resolves: idle as soon as the result is seen.
+    assert lease.idle
+    lease.release()
+
+
+def test_after_call_runs_on_the_thread_after_each_call_before_its_result_is_seen() -> None:
+    pool = ThreadPool(1)
+    seen: list[tuple[str, str]] = []
+
+    def after() -> None:
+        seen.append(("after", threading.current_thread().name))
+
+    def fails() -> None:
+        raise ValueError("the call's own error")
+
+    lease = pool.lease(after_call=after)
+    assert lease.submit(lambda: seen.append(("call", "")) or "ok").result(timeout=10) == "ok"
+    assert seen[-1] == ("after", "daf_drf-asgi-1")
+    with pytest.raises(ValueError, match="own error"):
+        lease.submit(fails).result(timeout=10)
+    assert [what for what, _ in seen] == ["call", "after", "after"]
+    lease.release()
+
+
+def test_an_after_call_that_raises_leaves_the_calls_outcome_and_the_thread() -> None:
+    pool = ThreadPool(1)
+
+    def broken() -> None:
+        raise RuntimeError("bug in the hook")
+
+    lease = pool.lease(after_call=broken)
+    assert lease.submit(lambda: "result").result(timeout=10) == "result"
+    assert lease.submit(lambda: "still serving").result(timeout=10) == "still serving"
+    lease.release()
+    assert pool.lease().submit(lambda: "next").result(timeout=10) == "next"
+
+
+def test_released_with_work_still_running_the_thread_serves_no_one_else_until_it_ends() -> None:
+    pool = ThreadPool(1)
+    first, second = pool.lease(), pool.lease()
+    first.submit(lambda: None).result(timeout=10)
+    gate = threading.Event()
+    leftover = first.submit(gate.wait, 10)  # sync work the request did not await
+    first.release()
+    queued = second.submit(lambda: "second request")
+    time.sleep(0.05)
+    assert not queued.done()  # the thread is still the first request's
+    gate.set()
+    leftover.result(timeout=10)
+    assert queued.result(timeout=10) == "second request"
+    second.release()
+
+
+def test_released_idle_the_thread_goes_straight_to_the_next_lease() -> None:
+    pool = ThreadPool(1)
+    first, second = pool.lease(), pool.lease()
+    thread = first.submit(threading.current_thread).result(timeout=10)
+    queued = second.submit(threading.current_thread)
+    assert not second.bound
+    first.release()
+    # Handed over by `release()` itself: the second lease is bound when it returns.
+    assert second.bound
+    assert queued.result(timeout=10) is thread
+    second.release()
+    assert pool.threads == 1
 
 
 def test_failing_on_bind_fails_the_first_call_and_keeps_the_thread() -> None:
@@ -814,6 +906,43 @@ def test_pool_checks_old_connections_on_the_pooled_thread_when_bound(tmp_path: P
     assert result["threads"][0] == result["threads"][1]
     assert result["connections"][0] != result["connections"][1]
     assert result["closed_on"] == [result["threads"][0]]
+
+
+END_OF_REQUEST = ["none", "expire", "errors", "autocommit", "background", "own-check"]
+
+
+@pytest.mark.parametrize("during", END_OF_REQUEST)
+@pytest.mark.parametrize("handler", ["entry", "pool"])
+def test_end_of_request_connection_check_matches_the_stock_handler(
+    tmp_path: Path, handler: str, during: str
+) -> None:
+    # With CONN_MAX_AGE, a request that used a pooled thread ends with Django's
+    # `close_old_connections` there. The entry skips that hop only when the check would
+    # close nothing (`during="none"`: it then resets the health-check flag, the check's one
+    # effect); an obsolete, failed or non-autocommit connection, or sync work still running
+    # on the thread, takes the hop. Either way the outcome is the stock handler's.
+    results = {}
+    for kind in ("stock", handler):
+        (tmp_path / kind).mkdir()
+        options = {"handler": kind, "conn_max_age": 60, "during": during}
+        results[kind] = run_probe(tmp_path / kind, "end_of_request", **options)
+    stock, ours = results["stock"], results[handler]
+    for result in (stock, ours):
+        assert result["status"] == 200
+        # Whatever closed the connection ran on the thread that opened it.
+        assert set(result["closed_on"]) <= {result["opened_on"]}
+    for key in ("closed_after_request", "errors_occurred", "health_check_done", "autocommit"):
+        assert ours[key] == stock[key], key
+    events = [e.replace(ours["opened_on"], "THREAD") for e in ours["events"]]
+    assert events == [e.replace(stock["opened_on"], "THREAD") for e in stock["events"]]
+    assert stock["closed_after_request"] is (during in ("expire", "autocommit", "background"))
+    assert stock["health_check_done"] is (during == "errors")
+    if during == "background":
+        # The check queued behind the view's unawaited sync work, as on the stock path.
+        assert ours["events"] == ["background done", "closed"]
+    if during == "own-check":
+        assert ours["events"] == [f"own check on {ours['opened_on']}"]
+    assert ours["paths"] == ({"inline": 1} if during == "none" else {"stock": 1})
 
 
 # --- a real server ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 from django.core.handlers.base import reset_urlconf
 from django.db import close_old_connections, reset_queries
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http.response import HttpResponseBase
 
 __all__ = [
@@ -84,12 +85,21 @@ def fingerprint(func: Callable[..., object]) -> str:
         return "source-unavailable"
 
 
+_WRAPPER = "django.db.backends.base.base.BaseDatabaseWrapper"
+
+
 def relied_on() -> dict[str, Callable[..., object]]:
     """The Django functions whose bodies the fast path was written against, by dotted name."""
     return {
         "django.core.handlers.asgi.ASGIHandler.__call__": DjangoASGIHandler.__call__,
         "django.core.handlers.asgi.ASGIHandler.handle": DjangoASGIHandler.handle,
         "django.http.response.HttpResponseBase.close": HttpResponseBase.close,
+        # What `close_old_connections` does to each connection: the inline rules read its
+        # conditions to tell when it would close none (daf_drf.asgi._rules).
+        _WRAPPER + ".close_if_unusable_or_obsolete": (
+            BaseDatabaseWrapper.close_if_unusable_or_obsolete
+        ),
+        _WRAPPER + ".get_autocommit": BaseDatabaseWrapper.get_autocommit,
         **RECEIVERS,
     }
 
@@ -103,6 +113,8 @@ _COMMON: dict[str, str] = {
     "django.db.reset_queries": "a2fa38ee9c3c97f1",
     "django.core.cache.close_caches": "67627f863a9f65c1",
     "django.core.handlers.base.reset_urlconf": "a80f8e52cc3c1862",
+    _WRAPPER + ".close_if_unusable_or_obsolete": "76dca45af68d860d",
+    _WRAPPER + ".get_autocommit": "8b088456f4076b02",
 }
 KNOWN: dict[str, dict[str, str]] = {
     # Django 5.2 and 6.0 share this `handle()`.

@@ -25,6 +25,7 @@ from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.core import signals
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers import asgi as django_asgi
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -40,6 +41,7 @@ from daf_drf.asgi._rules import (
     loop_thread_clean,
     owns_context,
     send_inline,
+    settled_connections,
     thread_bound,
 )
 from daf_drf.hooks import has_inline_safe_mark
@@ -180,7 +182,9 @@ class ASGIHandler(django_asgi.ASGIHandler):
         # that registry when the request ends, before the context exits: asgiref then starts
         # no join thread, and a task that outlives the request (a fire-and-forget coroutine)
         # gets a thread of its own, as with the stock handler, never the pooled one.
-        lease = state.lease = pool.lease(on_bind=state.run_pending_start)
+        lease = state.lease = pool.lease(
+            on_bind=state.run_pending_start, after_call=state.record_connections
+        )
         registry = SyncToAsync.context_to_thread_executor
         registry[context] = lease
         try:
@@ -215,10 +219,11 @@ class ASGIHandler(django_asgi.ASGIHandler):
     ) -> None:
         """`response.close()`: inline when provably equivalent, else in the request's thread."""
         state = current_state.get(None)
-        receivers = self._inline_close_receivers(response, request, state)
-        if receivers is None:
+        inline = self._inline_close(response, request, state)
+        if inline is None:
             await sync_to_async(response.close)()
             return
+        receivers, settled = inline
         # `HttpResponseBase.close()`, statement for statement (fingerprinted), with the
         # connection receivers left out as on a fresh thread (see `send_inline`).
         closing = cast(_ClosingState, response)
@@ -228,6 +233,11 @@ class ASGIHandler(django_asgi.ASGIHandler):
         closing._resource_closers.clear()
         response.closed = True
         send_inline(signals.request_finished, receivers, closing._handler_class)
+        if settled:
+            # `close_old_connections` on the request's idle pooled thread, which would close
+            # none of them (`settled_connections`): its one effect.
+            for conn in settled:
+                conn.health_check_done = False  # type: ignore[attr-defined]
         if state is not None:
             state.finish = "inline"
 
@@ -242,10 +252,13 @@ class ASGIHandler(django_asgi.ASGIHandler):
             return
         await signals.request_finished.asend(sender=self.__class__)
 
-    def _inline_close_receivers(
+    def _inline_close(
         self, response: HttpResponseBase, request: HttpRequest | None, state: RequestState | None
-    ) -> list[Receiver] | None:
-        """`request_finished`'s receivers if `response.close()` may run inline, else `None`."""
+    ) -> tuple[list[Receiver], list[BaseDatabaseWrapper]] | None:
+        """
+        If `response.close()` may run inline: `request_finished`'s receivers and the open
+        connections of the request's pooled thread (`settled_connections`); else `None`.
+        """
         if response.streaming or type(response).close is not HttpResponseBase.close:
             return None
         closing = cast(_ClosingState, response)
@@ -263,9 +276,14 @@ class ASGIHandler(django_asgi.ASGIHandler):
                 return None
         sender = closing._handler_class
         receivers = inline_receivers(signals.request_finished, sender)
-        if receivers is None or thread_bound(state) or not loop_thread_clean():
+        if receivers is None or not loop_thread_clean():
             return None
-        return receivers
+        if not thread_bound(state):
+            return receivers, []
+        settled = settled_connections(state)
+        if settled is None:
+            return None
+        return receivers, settled
 
 
 def get_asgi_application(

@@ -33,96 +33,14 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from contextlib import suppress
 from functools import partial
-from queue import SimpleQueue
-from typing import Generic, ParamSpec, Protocol, TypeVar
+from typing import ParamSpec, TypeVar
+
+from daf_drf.asgi._worker import Call, Control, Item, Worker
 
 __all__ = ["Lease", "ThreadPool"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
-
-
-class _Item(Protocol):
-    """What a worker runs: a request's call, or a control step of the pool."""
-
-    def run(self) -> None: ...
-
-    def cancelled(self) -> bool: ...
-
-
-class _Call(Generic[_T]):
-    """One submitted call and its future; `on_bind` (a lease's first call) runs before it."""
-
-    __slots__ = ("call", "future", "on_bind")
-
-    def __init__(
-        self, future: Future[_T], call: Callable[[], _T], on_bind: Callable[[], None] | None
-    ) -> None:
-        self.future = future
-        self.call = call
-        self.on_bind = on_bind
-
-    def run(self) -> None:
-        if not self.future.set_running_or_notify_cancel():
-            return
-        try:
-            # The start-of-request work (Django's connection check) runs on the thread
-            # first; if it raises, the request's first sync call raises it.
-            if self.on_bind is not None:
-                self.on_bind()
-            result = self.call()
-        except BaseException as exc:
-            self.future.set_exception(exc)
-        else:
-            self.future.set_result(result)
-
-    def cancelled(self) -> bool:
-        return self.future.cancelled()
-
-
-class _Control:
-    """A step of the pool itself (a lease's release), run in line with the calls: no user code."""
-
-    __slots__ = ("step",)
-
-    def __init__(self, step: Callable[[], None]) -> None:
-        self.step = step
-
-    def run(self) -> None:
-        self.step()
-
-    def cancelled(self) -> bool:
-        return False
-
-
-class _Worker:
-    """One long-lived thread running the items queued on it, in order, until sent `None`."""
-
-    def __init__(
-        self, pool: ThreadPool, index: int, predecessor: threading.Thread | None = None
-    ) -> None:
-        self.pool = pool
-        # `reuse=False`: the thread this one replaces, joined before anything runs here.
-        self.predecessor = predecessor
-        self.queue: SimpleQueue[_Item | None] = SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name=f"daf_drf-asgi-{index}", daemon=True)
-        # Sent its stop item: it no longer counts against the pool's size.
-        self.stopping = False
-
-    def _run(self) -> None:
-        try:
-            if self.predecessor is not None:
-                self.predecessor.join()
-                self.predecessor = None
-            while True:
-                item = self.queue.get()
-                if item is None:
-                    return
-                item.run()
-                # Drop references to the request's objects before waiting for the next item.
-                del item
-        finally:
-            self.pool._exited(self)
 
 
 class ThreadPool:
@@ -150,10 +68,10 @@ class ThreadPool:
         self.reuse = reuse
         self._lock = threading.Lock()
         self._all_exited = threading.Condition(self._lock)
-        self._idle: list[_Worker] = []
+        self._idle: list[Worker] = []
         self._waiting: deque[Lease] = deque()
         # Every worker thread not yet exited, and how many of them still serve (not stopping).
-        self._workers: set[_Worker] = set()
+        self._workers: set[Worker] = set()
         self._serving = 0
         self._spawned = 0
         self._closed = False
@@ -171,14 +89,22 @@ class ThreadPool:
         """Whether `close()` was called: the pool lends no thread to a new lease."""
         return self._closed
 
-    def lease(self, on_bind: Callable[[], None] | None = None) -> Lease:
-        """A new executor for one request; `on_bind` runs on the worker before its first call."""
+    def lease(
+        self,
+        on_bind: Callable[[], None] | None = None,
+        after_call: Callable[[], None] | None = None,
+    ) -> Lease:
+        """
+        A new executor for one request. On the worker thread, `on_bind` runs before its first
+        call and `after_call` after each call, before the call's future is resolved (it must
+        not raise; an error it raises is dropped so the call's own outcome stands).
+        """
         if self._closed:
             raise RuntimeError(
                 "This ThreadPool is closed: it lends no thread to a new request. "
                 "Close the pool only once the server has stopped sending requests."
             )
-        return Lease(self, on_bind)
+        return Lease(self, on_bind, after_call)
 
     def close(self, timeout: float | None = None) -> bool:
         """
@@ -202,7 +128,7 @@ class ThreadPool:
             )
             return not self._workers
 
-    def _acquire(self, lease: Lease) -> _Worker | None:
+    def _acquire(self, lease: Lease) -> Worker | None:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
@@ -211,7 +137,7 @@ class ThreadPool:
                 return None
             # A lease given out before `close()` still gets its thread: the pool drains.
             self._spawned += 1
-            worker = _Worker(self, self._spawned)
+            worker = Worker(self, self._spawned)
             self._workers.add(worker)
             self._serving += 1
         try:
@@ -221,8 +147,9 @@ class ThreadPool:
             raise
         return worker
 
-    def _return(self, worker: _Worker) -> None:
-        # Runs on the worker thread, after everything the previous lease queued.
+    def _return(self, worker: Worker) -> None:
+        # After everything the previous lease queued has run: on the worker thread (a queued
+        # step), or in `Lease.release()` when that lease was already idle.
         with self._lock:
             if not self.reuse:
                 # The thread exits once this step returns; a waiting lease gets a fresh one,
@@ -232,7 +159,7 @@ class ThreadPool:
                     return
                 lease = self._waiting.popleft()
                 self._spawned += 1
-                successor = _Worker(self, self._spawned, predecessor=worker.thread)
+                successor = Worker(self, self._spawned, predecessor=worker.thread)
                 self._workers.add(successor)
                 self._serving += 1
             elif not self._waiting:
@@ -252,13 +179,13 @@ class ThreadPool:
                 raise
         lease._attach(successor)
 
-    def _stop(self, worker: _Worker) -> None:
+    def _stop(self, worker: Worker) -> None:
         # Under the lock: the worker exits after what is queued on it.
         worker.stopping = True
         self._serving -= 1
         worker.queue.put(None)
 
-    def _exited(self, worker: _Worker) -> None:
+    def _exited(self, worker: Worker) -> None:
         with self._lock:
             self._workers.discard(worker)
             if not worker.stopping:  # its thread could not start
@@ -280,12 +207,22 @@ class Lease(Executor):
     thread has run no sync code anywhere.
     """
 
-    def __init__(self, pool: ThreadPool, on_bind: Callable[[], None] | None) -> None:
+    def __init__(
+        self,
+        pool: ThreadPool,
+        on_bind: Callable[[], None] | None,
+        after_call: Callable[[], None] | None = None,
+    ) -> None:
         self._pool = pool
         self._on_bind = on_bind
+        self._after_call = after_call
+        # Calls submitted (written under `_lock`) and finished (written by the worker thread
+        # only, before the call's future is resolved): equal when nothing is queued or running.
+        self._submitted = 0
+        self._finished = 0
         self._lock = threading.Lock()
-        self._worker: _Worker | None = None
-        self._backlog: list[_Item] = []
+        self._worker: Worker | None = None
+        self._backlog: list[Item] = []
         self._requested = False
         self._released = False
 
@@ -300,6 +237,24 @@ class Lease(Executor):
         worker = self._worker
         return worker.thread if worker is not None else None
 
+    @property
+    def idle(self) -> bool:
+        """
+        Whether the lease has a thread and every call submitted to it has finished: nothing
+        of the request's runs there now. (The worker may still be resolving the last call's
+        future, which runs no code of the request.)
+        """
+        return self._worker is not None and self._finished == self._submitted
+
+    def _call_done(self) -> None:
+        # On the worker thread, after a call and before its future is resolved.
+        after = self._after_call
+        if after is not None:
+            # Documented in `ThreadPool.lease`: the call's own outcome stands.
+            with suppress(Exception):
+                after()
+        self._finished += 1
+
     def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
         future: Future[_T] = Future()
         with self._lock:
@@ -307,8 +262,9 @@ class Lease(Executor):
                 raise RuntimeError("This request's thread has been released.")
             first = not self._requested
             self._requested = True
+            self._submitted += 1
             on_bind = self._on_bind if first else None
-            item = _Call(future, partial(fn, *args, **kwargs), on_bind)
+            item = Call(future, partial(fn, *args, **kwargs), on_bind, self)
             if self._worker is not None:
                 self._worker.queue.put(item)
                 return future
@@ -319,33 +275,44 @@ class Lease(Executor):
                 self._attach(worker)
         return future
 
-    def _attach(self, worker: _Worker) -> None:
+    def _attach(self, worker: Worker) -> None:
         with self._lock:
             self._worker = worker
             for item in self._backlog:
                 worker.queue.put(item)
             self._backlog.clear()
             if self._released:
-                worker.queue.put(_Control(partial(self._pool._return, worker)))
+                worker.queue.put(Control(partial(self._pool._return, worker)))
 
     def release(self) -> None:
-        """End of the request: the worker returns to the pool once its queue drains."""
+        """
+        End of the request: the worker returns to the pool once its queue drains (at once
+        when nothing is queued or running on it, else by a step queued after the calls).
+        """
         with self._lock:
             if self._released:
                 return
             self._released = True
             worker = self._worker
             if worker is not None:
-                worker.queue.put(_Control(partial(self._pool._return, worker)))
+                if not (self._pool.reuse and self._finished == self._submitted):
+                    worker.queue.put(Control(partial(self._pool._return, worker)))
+                    return
+            elif not self._requested:
                 return
-            if not self._requested:
-                return
-            # Calls cancelled while queued (the request was cancelled) will never run.
-            self._backlog = [item for item in self._backlog if not item.cancelled()]
-            if self._backlog:
-                # Calls still queue for a worker (a cancelled request's, say): the lease stays
-                # in line, runs them, and returns the worker right after (see `_attach`).
-                return
+            else:
+                # Calls cancelled while queued (the request was cancelled) will never run.
+                self._backlog = [item for item in self._backlog if not item.cancelled()]
+                if self._backlog:
+                    # Calls still queue for a worker (a cancelled request's, say): the lease
+                    # stays in line, runs them, and returns the worker right after (`_attach`).
+                    return
+        if worker is not None:
+            # Everything the request queued has run: the worker goes back to the pool now,
+            # without waking its thread for a step of its own (it is, or is about to be,
+            # waiting for its next item; whatever the pool queues next runs after that).
+            self._pool._return(worker)
+            return
         self._pool._forget(self)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -13,16 +13,25 @@ The rules, each read from Django's and asgiref's source:
   receivers have nothing to touch, exactly as on the fresh thread, and are skipped).
 - A request called from sync code (`async_to_sync`, as in async `TestCase` methods) has its
   thread-sensitive work on the caller's thread, which may hold connections: always stock.
+- A request that bound a pooled thread ends with `close_old_connections` on that thread. When
+  nothing of the request still runs there and every connection the thread holds is healthy
+  (autocommit as configured, no error since the last commit, not past `CONN_MAX_AGE`), that
+  receiver's only effect is `health_check_done = False` on each open connection: the loop
+  does exactly that, on the idle thread's wrappers, instead of a hop. Anything else (an
+  obsolete, failed or non-autocommit connection, a backend with its own
+  `close_if_unusable_or_obsolete`, work still queued on the thread) takes the hop.
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 
 from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext
 from django.core import signals
 from django.db import close_old_connections, connections, reset_queries
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.dispatch import Signal
 
 from daf_drf.asgi._guard import RECEIVERS, Receiver
@@ -36,6 +45,7 @@ __all__ = [
     "loop_thread_clean",
     "owns_context",
     "send_inline",
+    "settled_connections",
     "thread_bound",
 ]
 
@@ -48,7 +58,16 @@ DJANGO_RECEIVERS: frozenset[Receiver] = frozenset(RECEIVERS.values())
 class RequestState:
     """What the handler knows about one request, shared by its tasks through a context var."""
 
-    __slots__ = ("finish", "lease", "pending_start", "scope", "sender", "start", "sync_caller")
+    __slots__ = (
+        "finish",
+        "lease",
+        "pending_start",
+        "scope",
+        "sender",
+        "start",
+        "sync_caller",
+        "thread_connections",
+    )
 
     def __init__(self, sender: type) -> None:
         self.sender = sender
@@ -59,6 +78,14 @@ class RequestState:
         self.finish = "stock"
         # Called from sync code (`async_to_sync`): that caller's thread serves the request.
         self.sync_caller = getattr(AsyncToSync.executors, "current", None) is not None
+        # Pool mode: the connections the request's thread holds, as of its last call.
+        self.thread_connections: Sequence[BaseDatabaseWrapper] | None = None
+
+    def record_connections(self) -> None:
+        # Pool mode, on the request's thread after each of its calls: the list Django's
+        # `close_old_connections` would walk there now.
+        self.thread_connections = None
+        self.thread_connections = connections.all(initialized_only=True)
 
     def run_pending_start(self) -> None:
         # Pool mode: the start-of-request receivers that ran on the loop (where they found
@@ -110,6 +137,40 @@ def thread_bound(state: RequestState | None) -> bool:
         return state.lease.bound
     context = SyncToAsync.thread_sensitive_context.get(None)
     return context is None or context in SyncToAsync.context_to_thread_executor
+
+
+_CLOSE_IF_OBSOLETE = BaseDatabaseWrapper.close_if_unusable_or_obsolete
+
+
+def settled_connections(state: RequestState | None) -> list[BaseDatabaseWrapper] | None:
+    """
+    The open connections of the request's pooled thread if `close_old_connections` would
+    close none of them now (its only effect: their `health_check_done = False`), else `None`.
+    """
+    if state is None or state.sync_caller:
+        return None
+    lease = state.lease
+    held = state.thread_connections
+    if lease is None or held is None or not lease.idle:
+        return None
+    now = time.monotonic()
+    open_ones = []
+    for conn in held:
+        if (
+            type(conn).close_if_unusable_or_obsolete is not _CLOSE_IF_OBSOLETE
+            or "close_if_unusable_or_obsolete" in vars(conn)
+        ):
+            return None  # a backend (or code) with a check of its own: it runs, on its thread
+        if conn.connection is None:
+            continue
+        # `close_if_unusable_or_obsolete`'s three conditions, read without touching the
+        # connection (`get_autocommit()` on an open connection only reads `autocommit`).
+        if conn.autocommit != conn.settings_dict["AUTOCOMMIT"] or conn.errors_occurred:
+            return None
+        if conn.close_at is not None and now >= conn.close_at:
+            return None
+        open_ones.append(conn)
+    return open_ones
 
 
 def owns_context(context: ThreadSensitiveContext, state: RequestState) -> bool:
