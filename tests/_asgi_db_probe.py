@@ -170,16 +170,19 @@ def make_app(kind: str) -> Any:
     return Entry(thread_pool_size={"pool": 1, "opt-out": 0}.get(kind))
 
 
-async def one_request() -> dict[str, Any]:
-    app = make_app(OPTIONS["handler"])
-    status, body = await serve(app)
-    wrapper = STATE["wrappers"][0]
+def closing(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Where the request's connection was opened and closed, and whether it is closed now."""
     return {
         "status": status,
         "opened_on": body["thread"],
         "closed_on": STATE["closed_on"],
-        "closed_after_request": wrapper.connection is None,
+        "closed_after_request": STATE["wrappers"][0].connection is None,
     }
+
+
+async def one_request() -> dict[str, Any]:
+    app = make_app(OPTIONS["handler"])
+    return closing(*await serve(app))
 
 
 async def two_requests() -> dict[str, Any]:
@@ -204,10 +207,7 @@ async def end_of_request() -> dict[str, Any]:
         await background
     wrapper = STATE["wrappers"][0]
     return {
-        "status": status,
-        "opened_on": body["thread"],
-        "closed_on": STATE["closed_on"],
-        "closed_after_request": wrapper.connection is None,
+        **closing(status, body),
         "errors_occurred": wrapper.errors_occurred,
         "health_check_done": wrapper.health_check_done,
         "autocommit": wrapper.autocommit if wrapper.connection is not None else None,

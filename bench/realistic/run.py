@@ -66,6 +66,7 @@ PEERS: dict[str, tuple[list[str], str, dict[str, str]]] = {
     "daf+entry/granian": (GRANIAN, "daf", ENTRY),
     # The mixed project's untouched sync DRF views, served the way daf_drf recommends.
     "drf+entry": (ASGI, "drf", ENTRY),
+    "drf+entry/granian": (GRANIAN, "drf", ENTRY),
     # The same two without the token cache (DAF_DRF["TOKEN_CACHE_TIMEOUT"] = 0, DRF's
     # behaviour): how much of the entry's figures the cache accounts for.
     "daf+entry-nocache": (ASGI, "daf", {**ENTRY, "BENCH_TOKEN_CACHE": "0"}),
