@@ -295,7 +295,7 @@ class Lease(Executor):
             self._released = True
             worker = self._worker
             if worker is not None:
-                if not (self._pool.reuse and self._finished == self._submitted):
+                if not (self._pool.reuse and self.idle):
                     worker.queue.put(Control(partial(self._pool._return, worker)))
                     return
             elif not self._requested:
